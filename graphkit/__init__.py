@@ -1,0 +1,49 @@
+"""graphkit: an autograd engine from scratch on NumPy.
+
+Tensors record the computational graph as they compute; ``backward`` walks it in
+reverse. See https://github.com/ (README) for the tour.
+"""
+
+from __future__ import annotations
+
+import numpy as _np
+
+# The Tensor class must exist before the ops and the engine load: they build on it.
+from graphkit.tensor import Tensor, as_tensor  # isort: skip
+from graphkit import functional, ops, testing
+from graphkit import functional as F
+from graphkit.autograd import grad
+from graphkit.graph import enable_grad, is_grad_enabled, no_grad
+
+__version__ = "0.1.0"
+
+float32 = _np.float32
+float64 = _np.float64
+
+
+def tensor(data, **kwargs) -> Tensor:
+    """Same as ``Tensor(data, **kwargs)``."""
+    return Tensor(data, **kwargs)
+
+
+def manual_seed(seed: int) -> None:
+    """Seed NumPy's global RNG, which parameter init, dropout and loaders draw from."""
+    _np.random.seed(seed)
+
+
+__all__ = [
+    "F",
+    "Tensor",
+    "as_tensor",
+    "enable_grad",
+    "float32",
+    "float64",
+    "functional",
+    "grad",
+    "is_grad_enabled",
+    "manual_seed",
+    "no_grad",
+    "ops",
+    "tensor",
+    "testing",
+]

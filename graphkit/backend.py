@@ -1,0 +1,31 @@
+"""The array namespace every op computes with.
+
+Ops call ``xp.tanh``, ``xp.matmul`` and friends instead of ``numpy`` directly, so a
+CuPy backend can later be dropped in here without touching a single op.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+xp = numpy
+ndarray = numpy.ndarray
+
+try:  # numpy >= 2.0
+    from numpy.exceptions import AxisError
+    from numpy.lib.array_utils import normalize_axis_tuple
+except ImportError:  # numpy 1.24 - 1.26
+    from numpy import AxisError  # type: ignore[attr-defined,no-redef]
+    from numpy.core.numeric import normalize_axis_tuple  # type: ignore[no-redef]
+
+__all__ = ["AxisError", "axes_of", "ndarray", "xp"]
+
+
+def axes_of(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
+    """Normalise ``axis`` (None, int or tuple, negatives allowed) to sorted positive axes.
+
+    Raises NumPy's ``AxisError`` (a ValueError) for an axis out of range.
+    """
+    if axis is None:
+        return tuple(range(ndim))
+    return tuple(sorted(normalize_axis_tuple(axis, ndim)))

@@ -1,0 +1,46 @@
+"""Every op as a function that accepts arrays or Tensors (see ``graphkit.graph.Op``).
+
+On arrays these just compute; on Tensors they record the graph. Backward code uses
+them in both ways, which is what makes higher-order derivatives free.
+"""
+
+from graphkit.graph import OPS
+from graphkit.ops.arithmetic import add, div, matmul, mul, neg, pow, sub, sum_to
+from graphkit.ops.elementwise import abs, cast, exp, log, relu, sigmoid, sqrt, step, tanh
+from graphkit.ops.loss import log_softmax, mae, mse, softmax, softmax_cross_entropy
+from graphkit.ops.reduction import max, mean, sum
+from graphkit.ops.shape import broadcast_to, getitem, reshape, scatter_add, transpose
+
+__all__ = [
+    "OPS",
+    "abs",
+    "add",
+    "broadcast_to",
+    "cast",
+    "div",
+    "exp",
+    "getitem",
+    "log",
+    "log_softmax",
+    "mae",
+    "matmul",
+    "max",
+    "mean",
+    "mse",
+    "mul",
+    "neg",
+    "pow",
+    "relu",
+    "reshape",
+    "scatter_add",
+    "sigmoid",
+    "softmax",
+    "softmax_cross_entropy",
+    "sqrt",
+    "step",
+    "sub",
+    "sum",
+    "sum_to",
+    "tanh",
+    "transpose",
+]

@@ -1,0 +1,131 @@
+"""Arithmetic ops: add sub mul div neg pow matmul, and ``sum_to`` (unbroadcasting).
+
+Binary ops follow NumPy broadcasting; their backward may return gradients in the
+broadcast shape, and the engine sums them back to each input's shape with ``sum_to``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphkit.backend import xp
+from graphkit.graph import Op
+from graphkit.ops.elementwise import log
+
+
+def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``g`` (array or Tensor) over the axes broadcasting added to ``shape``."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+    )
+    return g.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+class Add(Op):
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy, y, a, b):
+        return gy, gy
+
+
+class Sub(Op):
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, gy, y, a, b):
+        return gy, (-gy if self.needs_grad(1) else None)
+
+
+class Mul(Op):
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, gy, y, a, b):
+        return (gy * b if self.needs_grad(0) else None), (gy * a if self.needs_grad(1) else None)
+
+
+class Div(Op):
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, gy, y, a, b):
+        ga = gy / b
+        return ga, (-ga * y if self.needs_grad(1) else None)
+
+
+class Neg(Op):
+    __slots__ = ()
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy, y, x):
+        return -gy
+
+
+class Pow(Op):
+    """``a ** b``; d/da = b a^(b-1) (0 at a = 0 for b >= 1), d/db = a^b log a (0 where a = 0)."""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a**b
+
+    def backward(self, gy, y, a, b):
+        ga = None
+        if self.needs_grad(0):
+            # x**0 is constant; without this, 0 * 0**-1 would give NaN at x = 0.
+            ga = gy * 0 if isinstance(b, (int, float)) and b == 0 else gy * b * a ** (b - 1)
+        # log(a) is -inf at a = 0 where a^b is 0; PyTorch takes that product as 0.
+        gb = gy * y * log(a + (a == 0)) if self.needs_grad(1) else None
+        return ga, gb
+
+
+class MatMul(Op):
+    """``a @ b`` with NumPy's rules: 1-D operands are promoted, batch dims broadcast."""
+
+    name = "matmul"
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return xp.matmul(a, b)
+
+    def backward(self, gy, y, a, b):
+        if a.ndim == 2 and b.ndim == 2:
+            ga = gy @ b.T if self.needs_grad(0) else None
+            gb = a.T @ gy if self.needs_grad(1) else None
+            return ga, gb
+        if a.ndim == 1 and b.ndim == 1:
+            return gy * b, gy * a
+        # Promote 1-D operands to matrices, as forward did, then undo it on the way out.
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        batch = xp.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+        gy2 = gy.reshape((*batch, a2.shape[-2], b2.shape[-1]))
+        ga = gb = None
+        if self.needs_grad(0):
+            ga = sum_to(gy2 @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
+        if self.needs_grad(1):
+            gb = sum_to(a2.swapaxes(-1, -2) @ gy2, b2.shape).reshape(b.shape)
+        return ga, gb
+
+
+add = Add.apply
+sub = Sub.apply
+mul = Mul.apply
+div = Div.apply
+neg = Neg.apply
+pow = Pow.apply
+matmul = MatMul.apply

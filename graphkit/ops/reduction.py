@@ -1,0 +1,59 @@
+"""Reductions: sum, mean, max over ``axis`` (None, an int or a tuple) with ``keepdims``."""
+
+from __future__ import annotations
+
+from graphkit.backend import axes_of
+from graphkit.graph import Op
+from graphkit.ops.shape import broadcast_to
+from graphkit.tensor import array_of
+
+
+def _kept_shape(shape, axis):
+    """``shape`` with the reduced axes kept as 1 (keepdims=True's result shape)."""
+    axes = axes_of(axis, len(shape))
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Sum(Op):
+    __slots__ = ("axis", "keepdims")
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def forward(self, x):
+        return x.sum(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, gy, y, x):
+        return broadcast_to(gy.reshape(_kept_shape(x.shape, self.axis)), shape=x.shape)
+
+
+class Mean(Sum):
+    __slots__ = ()
+
+    def forward(self, x):
+        return x.mean(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, gy, y, x):
+        count = x.size // max(y.size, 1) if x.size else 0
+        return super().backward(gy, y, x) / max(count, 1)
+
+
+class Max(Sum):
+    """The maximum; tied maxima share the gradient equally (as ``torch.amax``)."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return x.max(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, gy, y, x):
+        kept = _kept_shape(x.shape, self.axis)
+        is_max = array_of(x) == array_of(y).reshape(kept)
+        share = is_max / is_max.sum(axis=axes_of(self.axis, x.ndim), keepdims=True)
+        return broadcast_to(gy.reshape(kept), shape=x.shape) * share.astype(x.dtype)
+
+
+sum = Sum.apply
+mean = Mean.apply
+max = Max.apply

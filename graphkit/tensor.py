@@ -1,0 +1,336 @@
+"""The Tensor: an array, its gradient, and the op that made it.
+
+A Tensor routes: every operator and method hands its work to an op in
+``graphkit.ops``. It knows no calculus; the ops do, and ``autograd`` knows the order.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from graphkit.backend import ndarray, xp
+
+if TYPE_CHECKING:
+    from graphkit.graph import Op
+
+Axis = int | tuple[int, ...] | None
+_PASS_THROUGH = (int, float, bool)  # Tensor is added once the class exists
+
+
+def _as_array(data: Any, dtype: Any = None) -> ndarray:
+    """Follow the dtype rules: lists and Python scalars become float64, a floating
+    ndarray keeps its dtype, integer and bool data become float64, unless ``dtype``."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, (ndarray, np.generic)):
+        array = xp.asarray(data)
+        if dtype is not None:
+            return array.astype(dtype, copy=False)
+        if array.dtype.kind in "biu":
+            return array.astype(xp.float64)
+        if array.dtype.kind != "f":
+            raise TypeError(f"Tensor data must be numeric, got an array of dtype {array.dtype}")
+        return array
+    try:
+        array = xp.asarray(data, dtype=dtype)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"cannot make a Tensor from {type(data).__name__}: {err}") from None
+    if dtype is None:
+        if array.dtype.kind not in "biuf":
+            raise TypeError(
+                f"Tensor data must be numeric, got {type(data).__name__} of dtype {array.dtype}"
+            )
+        if array.dtype != xp.float64:
+            array = array.astype(xp.float64)
+    return array
+
+
+def as_tensor(x: Any) -> Tensor:
+    """``x`` itself if it is a Tensor, else a new Tensor wrapping it (no copy of arrays)."""
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it.
+
+    Args:
+        data: a list, a scalar or an ndarray; wrapped without a copy where possible.
+        requires_grad: whether gradients flow back to this tensor.
+        name: a label for graph drawings and error messages.
+        dtype: the NumPy dtype to store (default: float64, or the dtype of a floating array).
+    """
+
+    __slots__ = ("__weakref__", "data", "grad", "grad_fn", "name", "requires_grad")
+    # Makes ``ndarray + Tensor`` call ``Tensor.__radd__`` instead of NumPy's own loop.
+    __array_priority__ = 1000
+
+    data: ndarray
+    grad: Tensor | None
+    grad_fn: Op | None
+
+    def __init__(
+        self, data: Any, requires_grad: bool = False, name: str | None = None, dtype: Any = None
+    ) -> None:
+        self.data = _as_array(data, dtype)
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require grad, not {self.dtype}")
+        self.requires_grad = bool(requires_grad)
+        self.grad = None
+        self.grad_fn = None
+        self.name = name
+
+    @classmethod
+    def _from_op(cls, data: Any, grad_fn: Op | None) -> Tensor:
+        """The output of an op: no dtype conversion, grad_fn set when it was recorded."""
+        t = object.__new__(Tensor)
+        t.data = data if type(data) is ndarray else xp.asarray(data)
+        t.requires_grad = grad_fn is not None
+        t.grad = None
+        t.grad_fn = grad_fn
+        t.name = None
+        return t
+
+    # ----- array facts -------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user rather than by an op."""
+        return self.grad_fn is None
+
+    @property
+    def T(self) -> Tensor:
+        return _ops.transpose(self, axes=None)
+
+    def numpy(self) -> ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def item(self) -> float:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor of one element, got shape {self.shape}")
+        return self.data.item()
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph."""
+        return Tensor._from_op(self.data, None)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """This tensor cast to ``dtype``; gradients are cast back."""
+        return _ops.cast(self, dtype=xp.dtype(dtype))
+
+    # ----- autograd ---------------------------------------------------------------
+    def backward(
+        self, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad.
+
+        ``grad`` is needed when this tensor has more than one element. The graph's saved
+        arrays are freed afterwards unless ``retain_graph`` (default: ``create_graph``).
+        """
+        _autograd.backward([self], [grad], retain_graph=retain_graph, create_graph=create_graph)
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient."""
+        self.grad = None
+
+    # ----- arithmetic -------------------------------------------------------------
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.add(self, _operand(other, self))
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.add(_operand(other, self), self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.sub(self, _operand(other, self))
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.sub(_operand(other, self), self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.mul(self, _operand(other, self))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.mul(_operand(other, self), self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.div(self, _operand(other, self))
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.div(_operand(other, self), self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _ops.pow(self, _operand(other, self))
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _ops.pow(_operand(other, self), self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(self, _operand(other, self))
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(_operand(other, self), self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    # ----- comparisons: elementwise bool tensors, outside the graph ---------------
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._from_op(self.data == _raw(other), None)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._from_op(self.data != _raw(other), None)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return Tensor._from_op(self.data < _raw(other), None)
+
+    def __le__(self, other: Any) -> Tensor:
+        return Tensor._from_op(self.data <= _raw(other), None)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return Tensor._from_op(self.data > _raw(other), None)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return Tensor._from_op(self.data >= _raw(other), None)
+
+    # Elementwise ``==`` would make tensors unhashable; they hash by identity instead.
+    __hash__ = object.__hash__
+
+    # ----- indexing and shape -----------------------------------------------------
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops.getitem(self, index=index)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        """The same elements in ``shape`` (``reshape(2, 3)`` or ``reshape((2, 3))``; -1 infers)."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _ops.reshape(self, shape=shape)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """Axes permuted as NumPy does: reversed when none are given."""
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = axes[0]
+        return _ops.transpose(self, axes=tuple(axes) if axes else None)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        """Axes ``axis1`` and ``axis2`` exchanged."""
+        axes = list(range(self.ndim))
+        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+        return _ops.transpose(self, axes=tuple(axes))
+
+    # ----- reductions -------------------------------------------------------------
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return _ops.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return _ops.mean(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """The largest element; ties share the gradient equally."""
+        return _ops.max(self, axis=axis, keepdims=keepdims)
+
+    # ----- elementwise functions --------------------------------------------------
+    def exp(self) -> Tensor:
+        return _ops.exp(self)
+
+    def log(self) -> Tensor:
+        return _ops.log(self)
+
+    def sqrt(self) -> Tensor:
+        return _ops.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return _ops.abs(self)
+
+    def relu(self) -> Tensor:
+        return _ops.relu(self)
+
+    def sigmoid(self) -> Tensor:
+        return _ops.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        return _ops.tanh(self)
+
+    # ----- Python and NumPy protocols ---------------------------------------------
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> ndarray:
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(", threshold=64)
+        facts = [f"shape={self.shape}", f"dtype={self.dtype}"]
+        if self.grad_fn is not None:
+            facts.append(f"grad_fn=<{self.grad_fn.name}>")
+        elif self.requires_grad:
+            facts.append("requires_grad=True")
+        if self.name:
+            facts.append(f"name={self.name!r}")
+        return f"Tensor({body}, {', '.join(facts)})"
+
+
+def _operand(other: Any, like: Tensor) -> Any:
+    """The other side of a binary operator: Tensors and Python numbers pass as they are
+    (so float32 stays float32), arrays become constants; non-floating arrays take
+    ``like``'s dtype, as PyTorch's type promotion would give."""
+    if isinstance(other, _PASS_THROUGH):
+        return other
+    if isinstance(other, (ndarray, np.generic, list, tuple)):
+        array = xp.asarray(other)
+        if array.dtype.kind in "biu" and like.dtype.kind == "f":
+            return array.astype(like.dtype)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"unsupported operand of dtype {array.dtype} for a Tensor")
+        return array
+    raise TypeError(f"unsupported operand type for a Tensor: {type(other).__name__}")
+
+
+_PASS_THROUGH = (Tensor, *_PASS_THROUGH)
+
+
+def array_of(x: Any) -> Any:
+    """The array inside a Tensor, or ``x`` itself: for values that are constants to
+    the graph (masks, signs, indices) in backward code that sees arrays or Tensors."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+_raw = array_of
+
+
+# The ops and the walk are imported last: they in turn need the Tensor class above.
+from graphkit import autograd as _autograd  # noqa: E402
+from graphkit import ops as _ops  # noqa: E402
