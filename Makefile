@@ -1,0 +1,34 @@
+# Two commands do everything on a fresh machine:
+#   make demo   trains a network on the offline digits set and writes plots, weights and its graph
+#   make test   lints, runs the whole test suite and builds the docs
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint docs bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m graphkit train mlp --dataset digits --epochs 20 --out runs/demo
+
+test: $(STAMP) lint
+	$(PY) -m pytest
+	$(PY) -m mkdocs build --strict --quiet --site-dir build/site
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+docs: $(STAMP)
+	$(PY) -m mkdocs build --strict --site-dir build/site
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) build runs .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,123 @@
+"""Timing, comparison and reporting shared by every workload.
+
+A workload is a set of named variants ("graphkit", "numpy", "torch") of the same
+computation. Each variant is a zero-argument callable doing one unit of work. The
+harness checks the variants agree, then times them interleaved (A B C A B C ...) so
+drift in the machine's speed hits all of them alike, and reports medians and ratios.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+BASELINE = "numpy"
+
+
+@dataclass
+class Result:
+    workload: str
+    description: str
+    unit: str  # what one "time" is: "ms/step", "us/op", ...
+    times: dict[str, float] = field(default_factory=dict)  # variant -> median, in unit
+    extra: dict[str, float] = field(default_factory=dict)  # e.g. peak memory
+
+    def ratio(self, variant: str, to: str = BASELINE) -> float | None:
+        if variant not in self.times or to not in self.times:
+            return None
+        return self.times[variant] / self.times[to]
+
+
+def torch_or_none():
+    """PyTorch, set to the threads NumPy's BLAS uses, or None when it isn't installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(blas_threads())
+    return torch
+
+
+def blas_threads() -> int:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return os.cpu_count() or 1
+    counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    return max(counts, default=os.cpu_count() or 1)
+
+
+def time_variants(
+    variants: dict[str, Callable[[], object]],
+    repeats: int,
+    warmup: int = 3,
+    scale: float = 1e3,
+) -> dict[str, float]:
+    """Median wall time of each variant over ``repeats`` interleaved runs, times ``scale``."""
+    for fn in variants.values():
+        for _ in range(warmup):
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(repeats):
+        for name, fn in variants.items():
+            start = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(s) * scale for name, s in samples.items()}
+
+
+def to_markdown(results: list[Result]) -> str:
+    has_torch = any("torch" in r.times for r in results)
+    head = "| workload | unit | graphkit | numpy by hand | graphkit / numpy |"
+    rule = "| --- | --- | ---: | ---: | ---: |"
+    if has_torch:
+        head += " torch | graphkit / torch |"
+        rule += " ---: | ---: |"
+    lines = [head, rule]
+    for r in results:
+        row = [f"{r.workload}: {r.description}", r.unit, _fmt(r.times.get("graphkit")),
+               _fmt(r.times.get("numpy")), _fmt(r.ratio("graphkit"), "x")]
+        if has_torch:
+            row += [_fmt(r.times.get("torch")), _fmt(r.ratio("graphkit", "torch"), "x")]
+        lines.append("| " + " | ".join(row) + " |")
+    extras = [(r, k, v) for r in results for k, v in r.extra.items()]
+    if extras:
+        lines += ["", "| workload | measure | value |", "| --- | --- | ---: |"]
+        lines += [f"| {r.workload} | {k} | {_fmt(v)} |" for r, k, v in extras]
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value: float | None, suffix: str = "") -> str:
+    if value is None:
+        return "–"
+    if abs(value) >= 100:
+        return f"{value:.0f}{suffix}"
+    return f"{value:.3g}{suffix}"
+
+
+def write_reports(results: list[Result], page: Path, machine: str) -> None:
+    """Splice the table into ``page`` between its results markers and write a JSON copy
+    beside it (``page`` with a .json suffix); both atomically."""
+    table = f"Measured on {machine}.\n\n" + to_markdown(results)
+    text = page.read_text() if page.exists() else f"{START}\n{END}\n"
+    if START not in text or END not in text:
+        raise ValueError(f"{page} lacks the markers {START} and {END}")
+    head, rest = text.split(START, 1)
+    tail = rest.split(END, 1)[1]
+    payload = {"machine": machine, "results": [asdict(r) for r in results]}
+    _write_atomically(page, f"{head}{START}\n{table}{END}{tail}")
+    _write_atomically(page.with_suffix(".json"), json.dumps(payload, indent=2) + "\n")
+
+
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)

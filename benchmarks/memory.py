@@ -1,0 +1,52 @@
+"""Peak memory (RSS) of 20 LeNet-style steps at batch 256: graphkit vs hand-written numpy.
+
+Each variant runs in a fresh interpreter, which reports its own peak RSS, so the two
+measurements do not share an allocator's high-water mark.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from benchmarks.harness import Result
+
+STEPS = 20
+BATCH = 256
+
+_CHILD = """
+import json, resource, sys
+from benchmarks.conv_steps import graphkit_cnn_step_fn, lenet_setup, numpy_cnn_step
+x, t, arrays = lenet_setup({batch})
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if sys.argv[1] == "graphkit":
+    step = graphkit_cnn_step_fn(x, t, arrays, (2, 2))[0]
+else:
+    params = [a.copy() for a in arrays]
+    step = lambda: numpy_cnn_step(x, t, params, (2, 2))
+for _ in range({steps}):
+    step()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"peak_mb": peak / 1024, "above_data_mb": (peak - base) / 1024}}))
+"""
+
+
+def _measure(variant: str) -> dict[str, float]:
+    code = _CHILD.format(batch=BATCH, steps=STEPS)
+    out = subprocess.run([sys.executable, "-c", code, variant], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def peak_memory(repeats: int) -> Result:
+    gk_mem, np_mem = _measure("graphkit"), _measure("numpy")
+    extra = {
+        "graphkit peak RSS MB": gk_mem["peak_mb"],
+        "numpy peak RSS MB": np_mem["peak_mb"],
+        "peak RSS ratio": gk_mem["peak_mb"] / np_mem["peak_mb"],
+        "ratio above the data (step memory only)": gk_mem["above_data_mb"]
+        / np_mem["above_data_mb"],
+    }
+    return Result("MEM", f"peak RSS of {STEPS} LeNet steps at batch {BATCH}", "MB",
+                  {"graphkit": gk_mem["peak_mb"], "numpy": np_mem["peak_mb"]}, extra)
