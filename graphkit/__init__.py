@@ -10,7 +10,7 @@ import numpy as _np
 
 # The Tensor class must exist before the ops and the engine load: they build on it.
 from graphkit.tensor import Tensor, as_tensor  # isort: skip
-from graphkit import functional, ops, testing
+from graphkit import data, functional, metrics, ops, testing
 from graphkit import functional as F
 from graphkit.autograd import grad
 from graphkit.graph import enable_grad, is_grad_enabled, no_grad
@@ -35,6 +35,7 @@ __all__ = [
     "F",
     "Tensor",
     "as_tensor",
+    "data",
     "enable_grad",
     "float32",
     "float64",
@@ -42,6 +43,7 @@ __all__ = [
     "grad",
     "is_grad_enabled",
     "manual_seed",
+    "metrics",
     "no_grad",
     "ops",
     "tensor",
