@@ -110,8 +110,7 @@ def _walk(
         raise ValueError(f"got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
     if retain_graph is None:
         retain_graph = create_graph
-    wanted = None if targets is None else {id(t): t for t in targets}
-    found: dict[int, Any] = {}
+    leaves = _Leaves(create_graph, targets)
     pending: dict[Op, Any] = {}  # op -> the gradient of its output, summed so far
     roots: list[Op] = []
     for out, g in zip(outputs, grad_outputs):
@@ -121,20 +120,22 @@ def _walk(
                 "(was it computed under no_grad, or from inputs without requires_grad=True?)"
             )
         g = _root_gradient(out, g)
-        if create_graph and not isinstance(g, Tensor):
-            g = Tensor._from_op(g, None)
+        if create_graph != isinstance(g, Tensor):  # Tensors to record a graph, else arrays
+            g = Tensor._from_op(g, None) if create_graph else g.data
+        leaves.handed_out.add(id(g))  # the caller's array: never give it away as a .grad
         if out.grad_fn is None:
-            _deliver(out, g, found, wanted, create_graph)
+            leaves.deliver(out, g)
         else:
             op = out.grad_fn
             pending[op] = pending[op] + g if op in pending else g
             roots.append(op)
     uses = _count_uses(roots)
     ready = [op for op in dict.fromkeys(roots) if uses[op] == 0]
-    mode = enable_grad() if create_graph else no_grad()
-    with mode:
+    wanted = leaves.wanted
+    with enable_grad() if create_graph else no_grad():
         while ready:
             op = ready.pop()
+            inputs = op.inputs
             gy = pending.pop(op, None)
             if gy is not None:
                 if op.saved is RELEASED:
@@ -145,29 +146,31 @@ def _walk(
                     )
                 y = op.output()
                 if wanted is not None and id(y) in wanted:
-                    found[id(y)] = gy
+                    leaves.found[id(y)] = gy
                 if create_graph:
-                    grads = op.backward(gy, y, *op.inputs)
+                    grads = op.backward(gy, y, *inputs)
                 else:
-                    xs = [x.data if isinstance(x, Tensor) else x for x in op.inputs]
-                    grads = op.backward(gy, y.data, *xs)
+                    grads = op.backward(
+                        gy, y.data, *[x.data if isinstance(x, Tensor) else x for x in inputs]
+                    )
                 if not retain_graph:
                     op.release()
-                if len(op.inputs) == 1:
+                if len(inputs) == 1:
                     grads = (grads,)
             else:
-                grads = (None,) * len(op.inputs)
-            for x, gx in zip(op.inputs, grads):
+                grads = (None,) * len(inputs)
+            for x, gx in zip(inputs, grads):
                 if not isinstance(x, Tensor):
                     continue
                 producer = x.grad_fn
                 if gx is not None and x.requires_grad:
-                    if gx.shape != x.data.shape:
-                        gx = sum_to(gx, x.data.shape)
-                    if gx.dtype != x.data.dtype:
-                        gx = gx.astype(x.data.dtype)
+                    data = x.data
+                    if gx.shape != data.shape:
+                        gx = sum_to(gx, data.shape)
+                    if gx.dtype != data.dtype:
+                        gx = gx.astype(data.dtype)
                     if producer is None:
-                        _deliver(x, gx, found, wanted, create_graph)
+                        leaves.deliver(x, gx)
                     elif producer in pending:
                         pending[producer] = pending[producer] + gx
                     else:
@@ -176,22 +179,39 @@ def _walk(
                     uses[producer] -= 1
                     if uses[producer] == 0:
                         ready.append(producer)
-    return found
+    return leaves.found
 
 
-def _deliver(leaf: Tensor, g: Any, found: dict[int, Any], wanted: Any, create_graph: bool) -> None:
-    """Hand a leaf's gradient to ``grad()``'s results, or accumulate it into ``.grad``."""
-    if create_graph and not isinstance(g, Tensor):
-        g = Tensor._from_op(g, None)
-    elif not create_graph and not g.flags.writeable:
-        g = g.copy()  # a broadcast view from sum's backward: give the user a real array
-    if wanted is not None:
-        if id(leaf) in wanted:
-            found[id(leaf)] = found[id(leaf)] + g if id(leaf) in found else g
-        return
-    if leaf.grad is None:
-        leaf.grad = g if isinstance(g, Tensor) else Tensor._from_op(g, None)
-    elif create_graph:
-        leaf.grad = leaf.grad + g
-    else:
-        leaf.grad.data = leaf.grad.data + g
+class _Leaves:
+    """Where one backward pass puts leaf gradients: into ``.grad``, or, for ``grad()``,
+    into ``found`` for the requested inputs only."""
+
+    def __init__(self, create_graph: bool, targets: Sequence[Tensor] | None) -> None:
+        self.create_graph = create_graph
+        self.wanted = None if targets is None else {id(t) for t in targets}
+        self.found: dict[int, Any] = {}
+        # Arrays given out already. Ops pass gradients through unchanged (add hands gy to
+        # both inputs) and views (sum's broadcast, reshape), so a leaf gets a copy only
+        # when its gradient is a view or is someone else's too: never two owners of one
+        # buffer, and no copy of the fresh arrays most weight gradients are.
+        self.handed_out: set[int] = set()
+
+    def deliver(self, leaf: Tensor, g: Any) -> None:
+        if self.create_graph:
+            if not isinstance(g, Tensor):
+                g = Tensor._from_op(g, None)
+        elif not g.flags.owndata or id(g) in self.handed_out:
+            g = g.copy()
+        if self.wanted is not None:
+            if id(leaf) in self.wanted:
+                key = id(leaf)
+                self.found[key] = self.found[key] + g if key in self.found else g
+                self.handed_out.add(id(self.found[key]))
+            return
+        if leaf.grad is None:
+            leaf.grad = g if isinstance(g, Tensor) else Tensor._from_op(g, None)
+            self.handed_out.add(id(g))
+        elif self.create_graph:
+            leaf.grad = leaf.grad + g
+        else:
+            leaf.grad.data = xp.asarray(leaf.grad.data + g)  # 0-d + 0-d is a NumPy scalar

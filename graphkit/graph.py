@@ -142,7 +142,8 @@ class Op:
     when grad mode is on and an input requires grad, records itself as its grad_fn.
     """
 
-    __slots__ = ("inputs", "output", "saved", "scope")
+    # __weakref__: tools (and the tests that prove graphs are freed) may watch an op die.
+    __slots__ = ("__weakref__", "inputs", "output", "saved", "scope")
     name: ClassVar[str] = "op"
 
     inputs: tuple[Any, ...]

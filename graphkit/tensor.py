@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphkit.backend import ndarray, xp
+from graphkit.backend import axes_of, ndarray, xp
 
 if TYPE_CHECKING:
     from graphkit.graph import Op
@@ -234,6 +234,7 @@ class Tensor:
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         """Axes ``axis1`` and ``axis2`` exchanged."""
+        axis1, axis2 = (axes_of(a, self.ndim)[0] for a in (axis1, axis2))  # AxisError
         axes = list(range(self.ndim))
         axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
         return _ops.transpose(self, axes=tuple(axes))

@@ -18,10 +18,15 @@ def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
-    )
-    return g.sum(axis=axes, keepdims=True).reshape(shape)
+    if lead >= 0:
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+        )
+        summed = g.sum(axis=axes, keepdims=True)
+        if summed.shape[lead:] == shape:
+            return summed.reshape(shape)
+    # A backward that returns a wrongly shaped gradient must fail loudly, not be reshaped.
+    raise ValueError(f"cannot sum a gradient of shape {g.shape} back to shape {shape}")
 
 
 class Add(Op):

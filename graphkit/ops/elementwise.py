@@ -64,8 +64,10 @@ class Sigmoid(Op):
     __slots__ = ()
 
     def forward(self, x):
-        # 1 / (1 + exp(-x)) overflows for x << 0; this form is exact and stable everywhere.
-        return 0.5 * (xp.tanh(0.5 * x) + 1)
+        # 1 / (1 + exp(-x)) overflows for x << 0, and 0.5 * (tanh(x / 2) + 1) rounds to 0
+        # below x = -37. With e = exp(-|x|) in (0, 1] neither branch overflows or cancels.
+        e = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
     def backward(self, gy, y, x):
         return gy * y * (1 - y)

@@ -35,8 +35,10 @@ class Mean(Sum):
         return x.mean(axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, gy, y, x):
-        count = x.size // max(y.size, 1) if x.size else 0
-        return super().backward(gy, y, x) / max(count, 1)
+        # Not ``max(...)``: this module's ``max`` is the Max op. An empty x has an empty
+        # gradient, so any count will do there.
+        count = x.size // y.size if x.size else 1
+        return super().backward(gy, y, x) / count
 
 
 class Max(Sum):

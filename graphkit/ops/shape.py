@@ -36,7 +36,8 @@ class Transpose(Op):
     def backward(self, gy, y, x):
         if self.axes is None:
             return gy.transpose()
-        return gy.transpose(tuple(xp.argsort(self.axes)))
+        # Negative axes count from the end; normalise them before inverting the permutation.
+        return gy.transpose(tuple(xp.argsort([a % x.ndim for a in self.axes])))
 
 
 class BroadcastTo(Op):

@@ -30,11 +30,13 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: flo
         raise ValueError("numerical_gradient needs a contiguous array to perturb in place")
     for i in range(flat.size):
         original = flat[i]
-        flat[i] = original + eps
-        f_plus = float(f(x))
-        flat[i] = original - eps
-        f_minus = float(f(x))
-        flat[i] = original
+        try:
+            flat[i] = original + eps
+            f_plus = float(f(x))
+            flat[i] = original - eps
+            f_minus = float(f(x))
+        finally:  # x is the caller's array: restore it even when f raises
+            flat[i] = original
         grad_x.reshape(-1)[i] = (f_plus - f_minus) / (2 * eps)
     return grad_x
 

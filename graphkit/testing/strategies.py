@@ -107,7 +107,7 @@ def tensors(
         shape = shapes()
     if isinstance(shape, st.SearchStrategy):
         shape = draw(shape)
-    data = draw(hnp.arrays(dtype, shape, elements=elements or values()))
+    data = draw(hnp.arrays(dtype, shape, elements=values() if elements is None else elements))
     return Tensor(data, requires_grad=requires_grad)
 
 
