@@ -13,11 +13,16 @@ from graphkit.backend import xp
 from graphkit.tensor import Tensor, as_tensor
 
 __all__ = [
+    "col2im",
+    "conv2d",
+    "dropout",
     "exp",
+    "im2col",
     "linear",
     "log",
     "log_softmax",
     "mae",
+    "max_pool2d",
     "mse",
     "relu",
     "sigmoid",
@@ -100,9 +105,11 @@ def softmax_cross_entropy(logits: Any, target: Any) -> Tensor:
     """
     logits = as_tensor(logits)
     if logits.ndim == 1:
+        # One example: a scalar target is its class, a (C,) target its distribution. Shape
+        # it as a batch of one before _as_target, which reads 1-D targets as class indices.
         logits = logits.reshape(1, -1)
-        target = _as_target(target)
-        target = target.reshape(1, -1) if target.ndim == 1 else target.reshape(1)
+        target = target if isinstance(target, Tensor) else xp.asarray(target)
+        target = _as_target(target.reshape(1, -1) if target.ndim == 1 else target.reshape(1))
     elif logits.ndim != 2:
         raise ValueError(f"softmax_cross_entropy: logits must be (B, C), got shape {logits.shape}")
     else:
@@ -141,3 +148,53 @@ def _as_target(target: Any) -> Any:
             raise ValueError("softmax_cross_entropy: class indices must be whole numbers")
         return as_int
     return target if target.dtype.kind == "f" else target.astype(xp.float64)
+
+
+# ----- convolution, pooling, dropout ----------------------------------------------------
+im2col = ops.im2col
+col2im = ops.col2im
+
+
+def conv2d(
+    x: Any,
+    W: Any,
+    b: Any = None,
+    stride: int | tuple[int, int] = 1,
+    pad: int | tuple[int, int] = 0,
+) -> Tensor:
+    """2-D convolution (cross-correlation, as PyTorch's), computed through im2col.
+
+    x (B, C, H, W), W (OC, C, KH, KW), b (OC,) or None -> (B, OC, OH, OW) with
+    OH = (H + 2*pad_h - KH) // stride_h + 1 (and likewise OW). ``stride`` and ``pad``
+    (zeros) are an int or an (h, w) pair.
+    """
+    b = None if b is None else as_tensor(b)
+    return ops.conv2d(as_tensor(x), as_tensor(W), b, stride=stride, pad=pad)
+
+
+def max_pool2d(
+    x: Any,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    pad: int | tuple[int, int] = 0,
+) -> Tensor:
+    """The maximum over each window of x (B, C, H, W) -> (B, C, OH, OW).
+
+    ``stride`` defaults to ``kernel_size``; padding counts as -inf, so it never wins, and
+    may be at most half the kernel. The gradient goes to each window's (first) arg-max.
+    """
+    return ops.max_pool2d(as_tensor(x), kernel_size, stride=stride, pad=pad)
+
+
+def dropout(
+    x: Any, p: float = 0.5, training: bool = True, generator: xp.random.Generator | None = None
+) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p).
+
+    The identity when not ``training`` or when ``p`` is 0. The mask comes from NumPy's
+    global RNG (``np.random.seed`` repeats it) unless a ``generator`` is given.
+    """
+    x = as_tensor(x)
+    if not training or p == 0:
+        return x
+    return ops.dropout(x, p=p, generator=generator)

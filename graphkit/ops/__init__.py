@@ -6,6 +6,7 @@ them in both ways, which is what makes higher-order derivatives free.
 
 from graphkit.graph import OPS
 from graphkit.ops.arithmetic import add, div, matmul, mul, neg, pow, sub, sum_to
+from graphkit.ops.conv import col2im, conv2d, dropout, im2col, max_pool2d
 from graphkit.ops.elementwise import abs, cast, exp, log, relu, sigmoid, sqrt, step, tanh
 from graphkit.ops.loss import log_softmax, mae, mse, softmax, softmax_cross_entropy
 from graphkit.ops.reduction import max, mean, sum
@@ -17,14 +18,19 @@ __all__ = [
     "add",
     "broadcast_to",
     "cast",
+    "col2im",
+    "conv2d",
     "div",
+    "dropout",
     "exp",
     "getitem",
+    "im2col",
     "log",
     "log_softmax",
     "mae",
     "matmul",
     "max",
+    "max_pool2d",
     "mean",
     "mse",
     "mul",

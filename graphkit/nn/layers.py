@@ -1,0 +1,182 @@
+"""The layers: thin modules over ``graphkit.functional``.
+
+Weights are He-initialised by default (``init="xavier"`` for sigmoid and tanh networks;
+see ``graphkit.nn.init``), biases start at zero, and everything is float64 unless a
+``dtype`` such as ``np.float32`` is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from graphkit import functional as F
+from graphkit.nn.init import initial_weights
+from graphkit.nn.module import Module, Parameter
+from graphkit.ops.conv import check_probability, pair
+from graphkit.tensor import Tensor, as_tensor
+
+
+class Linear(Module):
+    """y = x @ weight + bias: x (..., in_features) -> (..., out_features).
+
+    ``weight`` is (in_features, out_features), as ``F.linear`` takes it; ``bias`` is
+    (out_features,), or None with ``bias=False``.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        dtype: Any = np.float64,
+        init: str = "he",
+    ) -> None:
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Parameter(
+            initial_weights(init, (in_features, out_features), in_features, out_features, dtype)
+        )
+        self.bias = Parameter(np.zeros(out_features, dtype)) if bias else None
+
+    def forward(self, x: Any) -> Tensor:
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_features}, {self.out_features}, bias={self.bias is not None}"
+
+
+class Conv2d(Module):
+    """2-D convolution: x (B, in_channels, H, W) -> (B, out_channels, OH, OW).
+
+    ``weight`` is (out_channels, in_channels, KH, KW), ``bias`` (out_channels,);
+    ``kernel_size``, ``stride`` and ``pad`` are an int or an (h, w) pair.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        pad: int | tuple[int, int] = 0,
+        bias: bool = True,
+        dtype: Any = np.float64,
+        init: str = "he",
+    ) -> None:
+        super().__init__()
+        kh, kw = pair(kernel_size, "kernel_size")
+        self.stride = pair(stride, "stride")
+        self.pad = pair(pad, "pad", minimum=0)
+        shape = (out_channels, in_channels, kh, kw)
+        self.weight = Parameter(
+            initial_weights(init, shape, in_channels * kh * kw, out_channels * kh * kw, dtype)
+        )
+        self.bias = Parameter(np.zeros(out_channels, dtype)) if bias else None
+
+    def forward(self, x: Any) -> Tensor:
+        return F.conv2d(x, self.weight, self.bias, stride=self.stride, pad=self.pad)
+
+    def extra_repr(self) -> str:
+        out_channels, in_channels, kh, kw = self.weight.shape
+        return (
+            f"{in_channels}, {out_channels}, kernel_size={(kh, kw)}, stride={self.stride}, "
+            f"pad={self.pad}"
+        )
+
+
+class MaxPool2d(Module):
+    """Max-pooling over windows of ``kernel_size``; ``stride`` defaults to it."""
+
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] | None = None,
+        pad: int | tuple[int, int] = 0,
+    ) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.pad = pad
+
+    def forward(self, x: Any) -> Tensor:
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.pad)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, pad={self.pad}"
+
+
+class ReLU(Module):
+    def forward(self, x: Any) -> Tensor:
+        return F.relu(x)
+
+
+class Sigmoid(Module):
+    def forward(self, x: Any) -> Tensor:
+        return F.sigmoid(x)
+
+
+class Tanh(Module):
+    def forward(self, x: Any) -> Tensor:
+        return F.tanh(x)
+
+
+class Dropout(Module):
+    """Inverted dropout with probability ``p`` in training mode, the identity in eval mode."""
+
+    def __init__(self, p: float = 0.5, generator: np.random.Generator | None = None) -> None:
+        super().__init__()
+        self.p = check_probability(p)
+        self.generator = generator
+
+    def forward(self, x: Any) -> Tensor:
+        return F.dropout(x, self.p, training=self.training, generator=self.generator)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Flatten(Module):
+    """(B, ...) -> (B, everything else): the bridge from conv layers to linear ones."""
+
+    def forward(self, x: Any) -> Tensor:
+        x = as_tensor(x)
+        return x.reshape(x.shape[0], -1)
+
+
+class Sequential(Module):
+    """Modules applied one after another.
+
+    ``Sequential(a, b, c)`` names them ``"0"``, ``"1"``, ``"2"``; ``Sequential({"conv": a,
+    "relu": b})`` uses the given names.
+    """
+
+    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            named = dict(modules[0])
+        else:
+            named = {str(i): module for i, module in enumerate(modules)}
+        for name, module in named.items():
+            if not isinstance(module, Module):
+                raise TypeError(
+                    f"Sequential takes modules, got {type(module).__name__} for {name!r}"
+                )
+            setattr(self, name, module)
+
+    def forward(self, x: Any) -> Any:
+        for module in self.children():
+            x = module(x)
+        return x
+
+    def __getitem__(self, index: int) -> Module:
+        return list(self.children())[index]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return self.children()

@@ -1,0 +1,220 @@
+"""``Module`` and ``Parameter``: layers that hold weights, nest, and save themselves.
+
+A module registers every ``Parameter`` and sub-module assigned to one of its attributes,
+in assignment order, so ``named_parameters()`` yields dotted names such as
+``features.conv1.weight``. Calling a module runs ``forward`` inside a module scope, so
+graph drawings can group the ops by the module call that recorded them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from graphkit.graph import current_scope, module_scope
+from graphkit.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that a module learns: ``requires_grad`` is always True."""
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(data, requires_grad=True, name=name, dtype=dtype)
+
+
+class Module:
+    """Base class of layers and models: subclasses set attributes and write ``forward``.
+
+    Starts in training mode, as in PyTorch. Calling a module runs ``forward`` inside
+    ``graph.module_scope(self, name)``, where ``name`` is the attribute under which the
+    calling module holds it (the class name for an outermost call): ops recorded inside
+    get ``op.scope.path`` such as ``features.conv1``. The first outermost call also names
+    every unnamed parameter by its dotted name, for graph drawings.
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_parameters_named", False)
+        object.__setattr__(self, "training", True)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        parent = current_scope()
+        if parent is None:
+            name = type(self).__name__
+            if not self._parameters_named:
+                self._name_parameters()
+        else:
+            name = _name_under(parent.module, self)
+        with module_scope(self, name):
+            return self.forward(*args, **kwargs)
+
+    # ----- registration -----------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        params, modules = self.__dict__.get("_parameters"), self.__dict__.get("_modules")
+        if params is None:
+            if isinstance(value, (Parameter, Module)):
+                raise AttributeError(
+                    f"cannot assign {name!r} before Module.__init__() runs: "
+                    f"call super().__init__() first in {type(self).__name__}.__init__"
+                )
+        else:
+            params.pop(name, None)
+            modules.pop(name, None)
+            if isinstance(value, Parameter):
+                params[name] = value
+            elif isinstance(value, Module):
+                modules[name] = value
+            if isinstance(value, (Parameter, Module)):
+                object.__setattr__(self, "_parameters_named", False)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    def _name_parameters(self) -> None:
+        """Label unnamed parameters with their dotted names, for graph drawings."""
+        for name, param in self.named_parameters():
+            if param.name is None:
+                param.name = name
+        object.__setattr__(self, "_parameters_named", True)
+
+    # ----- traversal --------------------------------------------------------------
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The direct sub-modules with their attribute names, in assignment order."""
+        yield from self._modules.items()
+
+    def children(self) -> Iterator[Module]:
+        for _, module in self.named_children():
+            yield module
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module (named ``prefix``) and every module inside it, with dotted names;
+        a module held in two places is yielded once."""
+        seen: set[int] = set()
+
+        def walk(name: str, module: Module) -> Iterator[tuple[str, Module]]:
+            if id(module) in seen:
+                return
+            seen.add(id(module))
+            yield name, module
+            for key, child in module.named_children():
+                yield from walk(f"{name}.{key}" if name else key, child)
+
+        return walk(prefix, self)
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
+        """Every parameter with its dotted name (``conv1.weight``); shared ones once."""
+        seen: set[int] = set()
+        for prefix, module in self.named_modules():
+            for key, param in module._parameters.items():
+                if id(param) not in seen:
+                    seen.add(id(param))
+                    yield (f"{prefix}.{key}" if prefix else key), param
+
+    def parameters(self) -> Iterator[Parameter]:
+        for _, param in self.named_parameters():
+            yield param
+
+    # ----- modes and gradients ----------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (dropout active) on this module and all inside it."""
+        for module in self.modules():
+            module.training = bool(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: ``train(False)``."""
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        """Forget every parameter's accumulated gradient."""
+        for param in self.parameters():
+            param.grad = None
+
+    # ----- state ------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Dotted parameter name -> a copy of its array."""
+        return {name: param.data.copy() for name, param in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any] | str | os.PathLike[str]) -> None:
+        """Copy values into the parameters from a ``state_dict()`` or a ``.npz`` file path.
+
+        Every key must match a parameter, with its shape; otherwise ValueError naming the
+        key, and no parameter is changed.
+        """
+        if isinstance(state, (str, os.PathLike)):
+            with np.load(state, allow_pickle=False) as archive:
+                state = {key: archive[key] for key in archive.files}
+        params = dict(self.named_parameters())
+        missing = [key for key in params if key not in state]
+        unexpected = [key for key in state if key not in params]
+        if missing or unexpected:
+            raise ValueError(
+                f"state of {type(self).__name__} does not match its parameters: "
+                f"missing keys {missing}, unexpected keys {unexpected}"
+            )
+        for key, param in params.items():
+            shape = np.shape(state[key])
+            if shape != param.shape:
+                raise ValueError(
+                    f"state[{key!r}] has shape {shape}, but the parameter has shape {param.shape}"
+                )
+        for key, param in params.items():
+            np.copyto(param.data, state[key], casting="same_kind")
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write ``state_dict()`` to ``path`` as a ``.npz`` file, atomically.
+
+        The file appears complete or not at all: it is written to a temporary file in the
+        same folder, then renamed over ``path``.
+        """
+        path = Path(path)
+        temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            with open(temp, "xb") as file:
+                np.savez(file, **self.state_dict())
+            os.replace(temp, path)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+
+    # ----- display ----------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The arguments shown inside this module's ``repr``."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = [
+            f"  ({name}): " + repr(module).replace("\n", "\n  ")
+            for name, module in self.named_children()
+        ]
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        return f"{type(self).__name__}(\n" + "\n".join(children) + "\n)"
+
+
+def _name_under(parent: Any, module: Module) -> str:
+    """The attribute name under which ``parent`` holds ``module``; else its class name."""
+    for name, child in getattr(parent, "_modules", {}).items():
+        if child is module:
+            return name
+    return type(module).__name__
