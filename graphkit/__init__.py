@@ -10,7 +10,7 @@ import numpy as _np
 
 # The Tensor class must exist before the ops and the engine load: they build on it.
 from graphkit.tensor import Tensor, as_tensor  # isort: skip
-from graphkit import data, functional, metrics, ops, optim, testing
+from graphkit import data, functional, metrics, nn, ops, optim, testing, viz
 from graphkit import functional as F
 from graphkit.autograd import grad
 from graphkit.graph import enable_grad, is_grad_enabled, no_grad
@@ -44,9 +44,11 @@ __all__ = [
     "is_grad_enabled",
     "manual_seed",
     "metrics",
+    "nn",
     "no_grad",
     "ops",
     "optim",
     "tensor",
     "testing",
+    "viz",
 ]

@@ -1,0 +1,23 @@
+"""Pictures of computational graphs: ``draw`` (Jupyter), ``render`` (files), ``to_dot`` (text).
+
+``to_dot`` needs nothing but graphkit; ``draw`` needs the ``graphviz`` Python package and
+``render`` also the Graphviz ``dot`` program (except for the DOT format).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphkit.viz.dot import to_dot
+from graphkit.viz.render import FORMATS, draw, render
+
+__all__ = ["FORMATS", "Drawing", "draw", "render", "to_dot"]
+
+
+def __getattr__(name: str) -> Any:
+    # Drawing subclasses graphviz.Digraph: import graphviz only when it is asked for.
+    if name == "Drawing":
+        from graphkit.viz.notebook import Drawing
+
+        return Drawing
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
