@@ -111,7 +111,7 @@ def graphkit_cnn_step_fn(x, t, arrays, pads):
         w1, b1, w2, b2, wf, bf = params
         h = F.max_pool2d(F.relu(F.conv2d(x_t, w1, b1, pad=pads[0])), 2)
         h = F.max_pool2d(F.relu(F.conv2d(h, w2, b2, pad=pads[1])), 2)
-        loss = F.softmax_cross_entropy(h.reshape(len(x), -1) @ wf + bf, t)
+        loss = F.softmax_cross_entropy(F.linear(h.reshape(len(x), -1), wf, bf), t)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

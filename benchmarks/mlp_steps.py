@@ -69,8 +69,8 @@ def graphkit_step_fn(x, t, arrays, activation: str):
     def step() -> float:
         h = x_t
         for i in range(0, len(params) - 2, 2):
-            h = act(h @ params[i] + params[i + 1])
-        logits = h @ params[-2] + params[-1]
+            h = act(gk.F.linear(h, params[i], params[i + 1]))
+        logits = gk.F.linear(h, params[-2], params[-1])
         loss = gk.F.softmax_cross_entropy(logits, t)
         optimizer.zero_grad()
         loss.backward()

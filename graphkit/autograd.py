@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from graphkit.backend import xp
-from graphkit.graph import RELEASED, Op, enable_grad, no_grad
+from graphkit.graph import RELEASED, Op, enable_grad
 from graphkit.ops.arithmetic import sum_to
 from graphkit.tensor import Tensor
 
@@ -69,7 +69,7 @@ def _root_gradient(output: Tensor, g: Any) -> Any:
                 f"backward() needs `grad` for a non-scalar output (shape {output.shape}): "
                 "pass a gradient of the output's shape, or reduce the output to a scalar"
             )
-        return xp.ones_like(output.data)
+        return xp.ones(output.data.shape, dtype=output.data.dtype)
     if isinstance(g, Tensor):
         g_array = g.data
     else:
@@ -131,55 +131,72 @@ def _walk(
             roots.append(op)
     uses = _count_uses(roots)
     ready = [op for op in dict.fromkeys(roots) if uses[op] == 0]
-    wanted = leaves.wanted
-    with enable_grad() if create_graph else no_grad():
-        while ready:
-            op = ready.pop()
-            inputs = op.inputs
-            gy = pending.pop(op, None)
-            if gy is not None:
-                if op.saved is RELEASED:
-                    raise RuntimeError(
-                        f"backward through the graph a second time: the saved values of "
-                        f"{op.name} were freed by the first backward; call backward(retain_graph"
-                        "=True) the first time if you need to backpropagate twice"
-                    )
-                y = op.output()
-                if wanted is not None and id(y) in wanted:
-                    leaves.found[id(y)] = gy
-                if create_graph:
-                    grads = op.backward(gy, y, *inputs)
-                else:
-                    grads = op.backward(
-                        gy, y.data, *[x.data if isinstance(x, Tensor) else x for x in inputs]
-                    )
-                if not retain_graph:
-                    op.release()
-                if len(inputs) == 1:
-                    grads = (grads,)
-            else:
-                grads = (None,) * len(inputs)
-            for x, gx in zip(inputs, grads):
-                if not isinstance(x, Tensor):
-                    continue
-                producer = x.grad_fn
-                if gx is not None and x.requires_grad:
-                    data = x.data
-                    if gx.shape != data.shape:
-                        gx = sum_to(gx, data.shape)
-                    if gx.dtype != data.dtype:
-                        gx = gx.astype(data.dtype)
-                    if producer is None:
-                        leaves.deliver(x, gx)
-                    elif producer in pending:
-                        pending[producer] = pending[producer] + gx
-                    else:
-                        pending[producer] = gx
-                if producer is not None:
-                    uses[producer] -= 1
-                    if uses[producer] == 0:
-                        ready.append(producer)
+    # First-order backward computes on arrays, which record nothing whatever the grad
+    # mode; only create_graph needs recording switched on.
+    if create_graph:
+        with enable_grad():
+            _propagate(ready, pending, uses, leaves, retain_graph, create_graph)
+    else:
+        _propagate(ready, pending, uses, leaves, retain_graph, create_graph)
     return leaves.found
+
+
+def _propagate(
+    ready: list[Op],
+    pending: dict[Op, Any],
+    uses: dict[Op, int],
+    leaves: _Leaves,
+    retain_graph: bool,
+    create_graph: bool,
+) -> None:
+    """Run each ready op's backward, passing gradients on until every op has run."""
+    wanted = leaves.wanted
+    while ready:
+        op = ready.pop()
+        inputs = op.inputs
+        gy = pending.pop(op, None)
+        if gy is not None:
+            if op.saved is RELEASED:
+                raise RuntimeError(
+                    f"backward through the graph a second time: the saved values of "
+                    f"{op.name} were freed by the first backward; call backward(retain_graph"
+                    "=True) the first time if you need to backpropagate twice"
+                )
+            y = op.output()
+            if wanted is not None and id(y) in wanted:
+                leaves.found[id(y)] = gy
+            if create_graph:
+                grads = op.backward(gy, y, *inputs)
+            else:
+                grads = op.backward(
+                    gy, y.data, *[x.data if isinstance(x, Tensor) else x for x in inputs]
+                )
+            if not retain_graph:
+                op.release()
+            if len(inputs) == 1:
+                grads = (grads,)
+        else:
+            grads = (None,) * len(inputs)
+        for x, gx in zip(inputs, grads):
+            if not isinstance(x, Tensor):
+                continue
+            producer = x.grad_fn
+            if gx is not None and x.requires_grad:
+                data = x.data
+                if gx.shape != data.shape:
+                    gx = sum_to(gx, data.shape)
+                if gx.dtype != data.dtype:
+                    gx = gx.astype(data.dtype)
+                if producer is None:
+                    leaves.deliver(x, gx)
+                elif producer in pending:
+                    pending[producer] = pending[producer] + gx
+                else:
+                    pending[producer] = gx
+            if producer is not None:
+                uses[producer] -= 1
+                if uses[producer] == 0:
+                    ready.append(producer)
 
 
 class _Leaves:

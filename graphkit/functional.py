@@ -71,9 +71,14 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
 
 
 def linear(x: Any, W: Any, b: Any = None) -> Tensor:
-    """x @ W + b, with x (..., in), W (in, out), b (out,)."""
-    y = as_tensor(x) @ W
-    return y if b is None else y + b
+    """x @ W + b, with x (..., in), W (in, out), b (out,) or None -> (..., out)."""
+    x, W = as_tensor(x), as_tensor(W)
+    b = None if b is None else as_tensor(b)
+    if W.ndim != 2 or x.ndim < 1 or x.shape[-1] != W.shape[0]:
+        raise ValueError(f"linear: x {x.shape} must be (..., in) and W {W.shape} (in, out)")
+    if b is not None and b.shape != W.shape[1:]:
+        raise ValueError(f"linear: b {b.shape} must be ({W.shape[1]},), one bias per output")
+    return ops.linear(x, W, b)
 
 
 def _same_shape(op: str, y: Tensor, t: Tensor) -> None:
@@ -143,7 +148,7 @@ def _as_target(target: Any) -> Any:
         target = target.data
     target = xp.asarray(target)
     if target.ndim <= 1:
-        as_int = target.astype(xp.intp)
+        as_int = target.astype(xp.intp, copy=False)
         if target.dtype.kind == "f" and not (as_int == target).all():
             raise ValueError("softmax_cross_entropy: class indices must be whole numbers")
         return as_int

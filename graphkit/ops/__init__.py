@@ -5,7 +5,7 @@ them in both ways, which is what makes higher-order derivatives free.
 """
 
 from graphkit.graph import OPS
-from graphkit.ops.arithmetic import add, div, matmul, mul, neg, pow, sub, sum_to
+from graphkit.ops.arithmetic import add, div, linear, matmul, mul, neg, pow, sub, sum_to
 from graphkit.ops.conv import col2im, conv2d, dropout, im2col, max_pool2d
 from graphkit.ops.elementwise import abs, cast, exp, log, relu, sigmoid, sqrt, step, tanh
 from graphkit.ops.loss import log_softmax, mae, mse, softmax, softmax_cross_entropy
@@ -25,6 +25,7 @@ __all__ = [
     "exp",
     "getitem",
     "im2col",
+    "linear",
     "log",
     "log_softmax",
     "mae",

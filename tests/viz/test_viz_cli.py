@@ -60,7 +60,7 @@ def test_graph_svg(tmp_path, dot_program, capsys):
     nodes, edges = svg_graph(out.read_bytes())
     ops = [words[0] for node_id, words in nodes.items() if node_id.startswith("op")]
     assert sorted(ops) == sorted(
-        ["conv2d", "relu", "max_pool2d"] * 2 + ["reshape", "matmul", "add", "softmax_cross_entropy"]
+        ["conv2d", "relu", "max_pool2d"] * 2 + ["reshape", "linear", "softmax_cross_entropy"]
     )
     assert nodes["t0"] == ["x", "(2,", "3,", "8,", "8)", "float64"]
     assert (nodes, edges) == dot_graph(to_dot(model_loss("tinynet")))
