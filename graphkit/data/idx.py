@@ -10,14 +10,12 @@ import gzip
 import math
 import os
 import struct
-import uuid
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
+
+from graphkit.files import atomic_output
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -126,23 +124,3 @@ def save_idx(path: str | os.PathLike[str], array: np.ndarray, compress: bool | N
         payload = gzip.compress(payload, mtime=0)
     with atomic_output(path) as out:
         out.write(payload)
-
-
-@contextmanager
-def atomic_output(path: Path) -> Iterator[BinaryIO]:
-    """Open a temporary file beside ``path`` that replaces ``path`` on success.
-
-    If the ``with`` block raises, the temporary file is removed and ``path`` is
-    left as it was, so readers never see a half-written file.
-    """
-    # open(..., "x") rather than mkstemp, so the file gets the usual umask permissions.
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-    try:
-        with open(temporary, "xb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

@@ -9,13 +9,12 @@ graph drawings can group the ops by the module call that recorded them.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from graphkit.files import atomic_output
 from graphkit.graph import current_scope, module_scope
 from graphkit.tensor import Tensor
 
@@ -187,15 +186,8 @@ class Module:
         The file appears complete or not at all: it is written to a temporary file in the
         same folder, then renamed over ``path``.
         """
-        path = Path(path)
-        temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        try:
-            with open(temp, "xb") as file:
-                np.savez(file, **self.state_dict())
-            os.replace(temp, path)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
+        with atomic_output(path) as file:
+            np.savez(file, **self.state_dict())
 
     # ----- display ----------------------------------------------------------------
     def extra_repr(self) -> str:

@@ -8,12 +8,12 @@ says what to install.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from graphkit.files import atomic_output
 from graphkit.tensor import Tensor
 from graphkit.viz.dot import GRAPH_NAME, DrawOptions, body_lines, to_dot
 
@@ -89,14 +89,6 @@ def _write_atomically(path: Path, data: bytes) -> Path:
     """Write ``data`` to a temporary file in ``path``'s folder, then rename it over
     ``path``: readers never see half a file, and a failure leaves the old one intact."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    # A fresh name opened with "x" (never overwrite): unlike mkstemp's private 0600 file,
-    # it gets the usual permissions from the umask.
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(temporary, "xb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as file:
+        file.write(data)
     return path
