@@ -10,7 +10,7 @@ import numpy as _np
 
 # The Tensor class must exist before the ops and the engine load: they build on it.
 from graphkit.tensor import Tensor, as_tensor  # isort: skip
-from graphkit import data, functional, metrics, nn, ops, optim, testing, viz
+from graphkit import data, functional, metrics, nn, ops, optim, testing, train, viz
 from graphkit import functional as F
 from graphkit.autograd import grad
 from graphkit.graph import enable_grad, is_grad_enabled, no_grad
@@ -50,5 +50,6 @@ __all__ = [
     "optim",
     "tensor",
     "testing",
+    "train",
     "viz",
 ]

@@ -1,0 +1,22 @@
+"""Training: ``fit`` a model epoch by epoch, with callbacks, a History and plots.
+
+``python -m graphkit train`` and ``evaluate`` (``graphkit.train.cli``) build on it.
+"""
+
+from graphkit.train.callbacks import Callback, EarlyStopping
+from graphkit.train.history import History
+from graphkit.train.loop import evaluate, fit, predict, train_epoch
+from graphkit.train.plots import plot_confusion, plot_curves, plot_misclassified
+
+__all__ = [
+    "Callback",
+    "EarlyStopping",
+    "History",
+    "evaluate",
+    "fit",
+    "plot_confusion",
+    "plot_curves",
+    "plot_misclassified",
+    "predict",
+    "train_epoch",
+]

@@ -1,0 +1,178 @@
+"""The ``train`` and ``evaluate`` subcommands of ``python -m graphkit``.
+
+Bad options end in an argparse usage error (exit status 2); a missing data set or
+run folder in a one-line error (exit status 1). Each subcommand stores its function
+as ``args.run``, as ``graphkit.cli`` expects; it returns the exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from graphkit.train.datasets import NAMED
+from graphkit.train.run import RunError, evaluate_run, train_run
+from graphkit.train.zoo import MODELS
+
+
+def add_train_command(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``train MODEL --dataset ...`` on an ``add_subparsers()`` object."""
+    parser = subparsers.add_parser(
+        "train",
+        help="train a model and write its weights, history, plots and graph",
+        description="Train a model on an image data set. Writes model.npz, config.json, "
+        "history.json, curves.svg/png, confusion.svg/png, misclassified.png and graph.svg "
+        "into --out, and prints the test accuracy.",
+    )
+    add_train_arguments(parser)
+    parser.set_defaults(run=_command(parser, _train))
+    return parser
+
+
+def add_evaluate_command(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``evaluate RUN_DIR_OR_WEIGHTS [--dataset ...]``."""
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="measure a trained model's test accuracy",
+        description="Rebuild a model saved by `train` and print its test accuracy.",
+    )
+    parser.add_argument(
+        "run_path", metavar="RUN_DIR_OR_WEIGHTS", help="a run folder, or the model.npz inside one"
+    )
+    parser.add_argument(
+        "--dataset",
+        default=None,
+        help="digits, mnist, fashion or a folder of MNIST-layout IDX files "
+        "(default: the one the model was trained on)",
+    )
+    parser.set_defaults(run=_command(parser, _evaluate))
+    return parser
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``train``, for its subcommand and for scripts that build runs."""
+    parser.add_argument("model", choices=MODELS, help="the network to train")
+    parser.add_argument(
+        "--dataset",
+        required=True,
+        help=f"{', '.join(NAMED)}, or a folder holding MNIST-layout IDX files",
+    )
+    parser.add_argument("--epochs", type=_positive_int, default=10, help="default: 10")
+    parser.add_argument("--batch-size", type=_positive_int, default=32, help="default: 32")
+    parser.add_argument(
+        "--lr", type=_positive_float, default=None, help="default: 0.01 for sgd, 0.001 for adam"
+    )
+    parser.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
+    parser.add_argument("--momentum", type=_fraction, default=None, help="sgd only; default: 0.9")
+    parser.add_argument(
+        "--weight-decay", type=_nonnegative_float, default=0.0, help="L2 coefficient"
+    )
+    parser.add_argument("--dropout", type=_fraction, default=0.0, help="drop probability, mlp only")
+    parser.add_argument(
+        "--augment", action="store_true", help="random rotations (±10°) and shifts (±2 px)"
+    )
+    parser.add_argument(
+        "--early-stopping",
+        type=_positive_int,
+        default=None,
+        metavar="PATIENCE",
+        help="stop when val_loss has not improved for PATIENCE epochs; needs --val-fraction",
+    )
+    parser.add_argument(
+        "--val-fraction",
+        type=_fraction,
+        default=0.0,
+        help="fraction of the training set held out for validation",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="default: 0")
+    parser.add_argument(
+        "--limit-train",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="train on the first N training examples only",
+    )
+    parser.add_argument(
+        "--dtype", choices=("float32", "float64"), default="float64", help="default: float64"
+    )
+    parser.add_argument("--out", default=None, help="default: runs/<model>-<dataset>")
+    parser.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        help="a plain line per epoch instead of a progress bar",
+    )
+
+
+def check_train_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Reject option combinations that make no sense, as usage errors (exit status 2)."""
+    if args.dropout and args.model != "mlp":
+        parser.error(f"--dropout applies to mlp only, not {args.model}")
+    if args.momentum is not None and args.optimizer != "sgd":
+        parser.error("--momentum applies to --optimizer sgd only")
+    if args.early_stopping is not None and not args.val_fraction:
+        parser.error("--early-stopping needs a validation split: add --val-fraction, e.g. 0.1")
+
+
+def _train(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    check_train_arguments(parser, args)
+    train_run(args)
+
+
+def _evaluate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    evaluate_run(args.run_path, args.dataset)
+
+
+def _command(
+    parser: argparse.ArgumentParser,
+    command: Callable[[argparse.ArgumentParser, argparse.Namespace], None],
+) -> Callable[[argparse.Namespace], int]:
+    """``command`` as an ``args.run`` function returning the exit status: 1 with a
+    one-line message on stderr when the run fails for a reason the user can fix."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            command(parser, args)
+        except RunError as error:
+            print(f"{parser.prog}: error: {error}", file=sys.stderr)
+            return 1
+        return 0
+
+    return run
+
+
+def _positive_int(text: str) -> int:
+    value = _parse(int, text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = _parse(float, text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _nonnegative_float(text: str) -> float:
+    value = _parse(float, text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = _parse(float, text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
+def _parse(kind: type, text: str) -> Any:
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a valid {kind.__name__}: {text!r}") from None

@@ -1,0 +1,80 @@
+"""Accuracy floors on real data with fixed seeds: the engine trains networks that work.
+
+Fashion-MNIST comes from Debian's dataset-fashion-mnist package; without it these
+tests are skipped, except on CI (CI=true), where a missing data set is a failure.
+"""
+
+import argparse
+import os
+
+import numpy as np
+import pytest
+
+import graphkit as gk
+from graphkit.data import DataLoader, load_digits, load_mnist, train_test_split
+from graphkit.train import fit, predict, zoo
+from models import LeNet, TwoLayerNet
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    """((x_train, t_train), (x_test, t_test)) with images (N, 1, 28, 28) in float32."""
+    try:
+        (x_train, t_train), (x_test, t_test) = load_mnist(kind="fashion", flatten=False)
+    except FileNotFoundError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Fashion-MNIST must be installed on CI:\n{error}")
+        pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+    return (x_train.astype(np.float32), t_train), (x_test.astype(np.float32), t_test)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """The 8x8 digits split 80/20 with a fixed seed, images (N, 1, 8, 8)."""
+    x, t = load_digits(flatten=False)
+    return train_test_split(x, t, train=0.8, seed=0)
+
+
+def test_two_layer_net_on_fashion_mnist(fashion):
+    """The book's recipe: sigmoid 784-50-10, SGD lr 0.1, batches of 100 drawn at random."""
+    (x_train, t_train), (x_test, t_test) = fashion
+    x_train, x_test = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
+    np.random.seed(0)
+    network = TwoLayerNet(input_size=784, hidden_size=50, output_size=10)
+    for _ in range(10_000):
+        batch = np.random.choice(len(x_train), 100)
+        gradients = network.gradient(x_train[batch], t_train[batch])
+        for key, gradient in gradients.items():
+            network.params[key] -= 0.1 * gradient
+    assert network.accuracy(x_test, t_test) >= 0.84
+
+
+def test_lenet_on_fashion_mnist(fashion):
+    """LeNet-style CNN, SGD with momentum 0.9, batches of 64, 2 epochs, float32.
+
+    lr 0.01 rather than PyTorch's 0.05: at 0.05 (an effective step of 0.5 with momentum)
+    the result is a coin toss around the floor (seeds 0, 1, 2: 0.877, 0.886, 0.878, and
+    PyTorch-style uniform init does no better: 0.873, 0.879); at 0.01 seeds 0 and 1
+    reach 0.884 and 0.887.
+    """
+    (x_train, t_train), (x_test, t_test) = fashion
+    np.random.seed(0)
+    model = LeNet(num_classes=10, dtype=np.float32)
+    optimizer = gk.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loader = DataLoader(x_train, t_train, batch_size=64, seed=0)
+    fit(model, gk.F.softmax_cross_entropy, optimizer, loader, epochs=2, progress=False)
+    assert gk.metrics.accuracy(predict(model, x_test), t_test) >= 0.88
+
+
+@pytest.mark.parametrize("name", ["tinynet", "mlp"])
+def test_small_networks_on_digits(digits, name):
+    (x_train, t_train), (x_test, t_test) = digits
+    np.random.seed(0)
+    options = argparse.Namespace(dtype="float64", dropout=0.0)
+    model = zoo.build_model(name, x_train.shape[1:], 10, options)
+    optimizer = gk.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    loader = DataLoader(x_train, t_train, batch_size=32, seed=0)
+    fit(model, gk.F.softmax_cross_entropy, optimizer, loader, epochs=20, progress=False)
+    assert gk.metrics.accuracy(predict(model, x_test), t_test) >= 0.95
