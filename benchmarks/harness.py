@@ -58,7 +58,22 @@ def time_variants(
     warmup: int = 3,
     scale: float = 1e3,
 ) -> dict[str, float]:
-    """Median wall time of each variant over ``repeats`` interleaved runs, times ``scale``."""
+    """Median wall time of each variant over ``repeats`` runs, times ``scale``.
+
+    graphkit and numpy run interleaved. PyTorch runs in a block of its own afterwards:
+    its OpenMP threads keep spinning for a while after each call, and would slow down
+    whichever variant ran next on a two-core machine.
+    """
+    shared = {name: fn for name, fn in variants.items() if name != "torch"}
+    medians = _interleaved(shared, repeats, warmup)
+    if "torch" in variants:
+        medians.update(_interleaved({"torch": variants["torch"]}, repeats, warmup))
+    return {name: medians[name] * scale for name in variants}
+
+
+def _interleaved(
+    variants: dict[str, Callable[[], object]], repeats: int, warmup: int
+) -> dict[str, float]:
     for fn in variants.values():
         for _ in range(warmup):
             fn()
@@ -68,7 +83,7 @@ def time_variants(
             start = time.perf_counter()
             fn()
             samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(s) * scale for name, s in samples.items()}
+    return {name: statistics.median(s) for name, s in samples.items()}
 
 
 def to_markdown(results: list[Result]) -> str:

@@ -19,7 +19,6 @@ _CHILD = """
 import json, resource, sys
 from benchmarks.conv_steps import graphkit_cnn_step_fn, lenet_setup, numpy_cnn_step
 x, t, arrays = lenet_setup({batch})
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 if sys.argv[1] == "graphkit":
     step = graphkit_cnn_step_fn(x, t, arrays, (2, 2))[0]
 else:
@@ -28,7 +27,7 @@ else:
 for _ in range({steps}):
     step()
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"peak_mb": peak / 1024, "above_data_mb": (peak - base) / 1024}}))
+print(json.dumps({{"peak_mb": peak / 1024}}))
 """
 
 
@@ -45,8 +44,6 @@ def peak_memory(repeats: int) -> Result:
         "graphkit peak RSS MB": gk_mem["peak_mb"],
         "numpy peak RSS MB": np_mem["peak_mb"],
         "peak RSS ratio": gk_mem["peak_mb"] / np_mem["peak_mb"],
-        "ratio above the data (step memory only)": gk_mem["above_data_mb"]
-        / np_mem["above_data_mb"],
     }
     return Result("MEM", f"peak RSS of {STEPS} LeNet steps at batch {BATCH}", "MB",
                   {"graphkit": gk_mem["peak_mb"], "numpy": np_mem["peak_mb"]}, extra)
