@@ -11,7 +11,7 @@ import platform
 import sys
 from pathlib import Path
 
-from benchmarks import conv_steps, graph_overhead, memory, mlp_steps
+from benchmarks import conv_steps, drawing, graph_overhead, memory, mlp_steps
 from benchmarks.harness import blas_threads, to_markdown, write_reports
 
 WORKLOADS = {
@@ -23,6 +23,7 @@ WORKLOADS = {
     "W6": graph_overhead.w6,
     "W7": graph_overhead.w7,
     "MEM": memory.peak_memory,
+    "VIZ": drawing.drawing,
 }
 
 

@@ -2,7 +2,6 @@
 deep and wide graphs, and freeing graphs by reference counting."""
 
 import gc
-import time
 import weakref
 
 import numpy as np
@@ -537,16 +536,13 @@ def test_two_backward_calls_accumulate_twice_the_grad(x):
 
 def test_a_chain_of_100_000_ops_backprops_without_recursion():
     x = gk.Tensor(1.5, requires_grad=True)
-    start = time.perf_counter()
     y = x
     for _ in range(50_000):
         y = y + 1.0
         y = y * 1.0
     y.backward()
-    elapsed = time.perf_counter() - start
     assert x.grad.item() == 1.0
     assert y.item() == 50_001.5
-    assert elapsed < 30, elapsed
 
 
 def test_a_deep_chain_second_order():

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import re
-import time
 
 import numpy as np
 import pytest
@@ -409,14 +408,8 @@ def test_100000_node_chain_is_walked_without_recursion():
     assert x.grad is None
 
 
-def test_5000_ops_in_half_a_second():
+def test_5000_ops_give_one_node_per_op_and_tensor():
+    """The time this takes is measured by ``python -m benchmarks --only VIZ``."""
     loss = wide_network(1250)  # 5,001 ops
-    best = min(_timed(lambda: to_dot(loss)) for _ in range(3))
-    print(f"to_dot of 5,001 ops: {best:.3f} s")
-    assert best < 0.5, f"to_dot took {best:.3f} s for 5,001 ops"
-
-
-def _timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+    dot = to_dot(loss)
+    assert dot.count(" [label=") >= 5_001 * 2

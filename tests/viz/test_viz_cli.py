@@ -15,7 +15,6 @@ import html
 import re
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -127,13 +126,10 @@ def test_python_dash_m_graphkit(tmp_path, dot_program):
     assert svg_graph(out.read_bytes())[0]
 
 
-def test_tinynet_svg_renders_in_under_2_seconds(tmp_path, dot_program):
-    loss = model_loss("tinynet")
-    start = time.perf_counter()
-    render(loss, tmp_path / "tinynet.svg")
-    elapsed = time.perf_counter() - start
-    print(f"TinyNet to SVG: {elapsed:.3f} s")
-    assert elapsed < 2.0
+def test_tinynet_renders_to_svg(tmp_path, dot_program):
+    """The time this takes is measured by ``python -m benchmarks --only VIZ``."""
+    render(model_loss("tinynet"), tmp_path / "tinynet.svg")
+    assert svg_graph((tmp_path / "tinynet.svg").read_bytes())[0]
 
 
 def test_readme_graph_up_to_date():
