@@ -10,6 +10,9 @@ import numpy
 
 xp = numpy
 ndarray = numpy.ndarray
+#: NumPy 1.x promotes float32 with a Python number to float64 when no operand has a
+#: dimension; NumPy 2 treats Python numbers as "weak" and keeps float32.
+STRONG_PYTHON_SCALARS = int(numpy.__version__.split(".")[0]) < 2
 
 try:  # numpy >= 2.0
     from numpy.exceptions import AxisError
@@ -18,7 +21,7 @@ except ImportError:  # numpy 1.24 - 1.26
     from numpy import AxisError  # type: ignore[attr-defined,no-redef]
     from numpy.core.numeric import normalize_axis_tuple  # type: ignore[no-redef]
 
-__all__ = ["AxisError", "axes_of", "ndarray", "xp"]
+__all__ = ["STRONG_PYTHON_SCALARS", "AxisError", "axes_of", "ndarray", "xp"]
 
 
 def axes_of(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphkit.backend import axes_of, ndarray, xp
+from graphkit.backend import STRONG_PYTHON_SCALARS, axes_of, ndarray, xp
 
 if TYPE_CHECKING:
     from graphkit.graph import Op
@@ -309,6 +309,8 @@ def _operand(other: Any, like: Tensor) -> Any:
     (so float32 stays float32), arrays become constants; non-floating arrays take
     ``like``'s dtype, as PyTorch's type promotion would give."""
     if isinstance(other, _PASS_THROUGH):
+        if STRONG_PYTHON_SCALARS and type(other) in _PYTHON_NUMBERS and like.dtype != xp.float64:
+            return like.dtype.type(other)  # keep float32 float32 on NumPy 1.x too
         return other
     if isinstance(other, (ndarray, np.generic, list, tuple)):
         array = xp.asarray(other)
@@ -320,6 +322,7 @@ def _operand(other: Any, like: Tensor) -> Any:
     raise TypeError(f"unsupported operand type for a Tensor: {type(other).__name__}")
 
 
+_PYTHON_NUMBERS = _PASS_THROUGH
 _PASS_THROUGH = (Tensor, *_PASS_THROUGH)
 
 

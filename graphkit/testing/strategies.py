@@ -36,8 +36,10 @@ __all__ = [
 
 
 def values(min_value: float = -3.0, max_value: float = 3.0) -> st.SearchStrategy[float]:
-    """Finite floats in [min_value, max_value]."""
-    return st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, width=64)
+    """Finite floats in [min_value, max_value], subnormals excluded (a CPU that flushes
+    them to zero would turn a drawn value into another)."""
+    return st.floats(min_value, max_value, allow_nan=False, allow_infinity=False,
+                     allow_subnormal=False, width=64)
 
 
 def positive(min_value: float = 0.1, max_value: float = 5.0) -> st.SearchStrategy[float]:
@@ -107,7 +109,11 @@ def tensors(
         shape = shapes()
     if isinstance(shape, st.SearchStrategy):
         shape = draw(shape)
-    data = draw(hnp.arrays(dtype, shape, elements=values() if elements is None else elements))
+    elements = values() if elements is None else elements
+    if np.dtype(dtype) != np.float64:
+        # Round each draw to the dtype, so that a float32 array holds exactly what was drawn.
+        elements = elements.map(lambda value: float(np.dtype(dtype).type(value)))
+    data = draw(hnp.arrays(dtype, shape, elements=elements))
     return Tensor(data, requires_grad=requires_grad)
 
 
