@@ -163,7 +163,12 @@ def _loaders(
     evaluation_loaders["test"] = DataLoader(
         dataset.x_test, dataset.t_test, EVAL_BATCH_SIZE, shuffle=False
     )
-    augment = Compose([RandomRotation(10), RandomShift(2)]) if args.augment else None
+    augment = None
+    if args.augment:
+        # Shifts in proportion to the image: 2 pixels of a 28x28 digit, 1 of an 8x8 one
+        # (2 of 8 pixels moves a digit off its own frame).
+        side = dataset.input_shape[-1]
+        augment = Compose([RandomRotation(10), RandomShift(max(1, round(side / 14)))])
     train_loader = DataLoader(
         x_train, t_train, args.batch_size, shuffle=True, transform=augment, seed=args.seed
     )
