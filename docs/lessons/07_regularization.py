@@ -7,28 +7,15 @@ The full run repeats `python -m graphkit.train.experiments regularization` (the 
 runs, the same settings and seeds) with gk.train.fit, and draws their curves.
 """
 
-import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
+from _lesson import FAST, IMAGES
 from matplotlib.figure import Figure  # a bare Figure renders with Agg: no display needed
 from matplotlib.ticker import MaxNLocator
 
 import graphkit as gk
 import graphkit.train
 from models import MLP
-
-# GRAPHKIT_FAST=1 (the test suite) means short settings and pictures in a temporary folder,
-# so the pictures committed in docs/lessons/images/ always come from full runs.
-FAST = os.environ.get("GRAPHKIT_FAST") == "1"
-if "GRAPHKIT_LESSON_OUT" in os.environ:
-    IMAGES = Path(os.environ["GRAPHKIT_LESSON_OUT"])
-elif FAST:
-    IMAGES = Path(tempfile.mkdtemp(prefix="graphkit-lesson-"))
-else:
-    IMAGES = Path(__file__).parent / "images"
-IMAGES.mkdir(parents=True, exist_ok=True)
 
 TRAIN_EXAMPLES = 500 if FAST else 10000  # few enough to overfit
 TEST_EXAMPLES = 1000 if FAST else 10000

@@ -4,26 +4,15 @@ Run it: python docs/lessons/08_data.py  (needs Fashion-MNIST: apt-get install
 dataset-fashion-mnist, or gk.data.load_mnist(kind="fashion", download=True) once)
 """
 
-import os
 import struct
 import tempfile
 from pathlib import Path
 
 import numpy as np
+from _lesson import FAST, IMAGES
 from matplotlib.figure import Figure  # a bare Figure renders with Agg: no display needed
 
 import graphkit as gk
-
-# GRAPHKIT_FAST=1 (the test suite) means short settings and pictures in a temporary folder,
-# so the pictures committed in docs/lessons/images/ always come from full runs.
-FAST = os.environ.get("GRAPHKIT_FAST") == "1"
-if "GRAPHKIT_LESSON_OUT" in os.environ:
-    IMAGES = Path(os.environ["GRAPHKIT_LESSON_OUT"])
-elif FAST:
-    IMAGES = Path(tempfile.mkdtemp(prefix="graphkit-lesson-"))
-else:
-    IMAGES = Path(__file__).parent / "images"
-IMAGES.mkdir(parents=True, exist_ok=True)
 
 CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")  # fmt: skip

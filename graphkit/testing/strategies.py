@@ -96,6 +96,13 @@ def matmul_shapes(draw: Any, max_batch_dims: int = 2, max_side: int = 4) -> tupl
     return a, b
 
 
+def _draw_shape(draw: Any, shape: Any) -> tuple[int, ...]:
+    """``shape`` itself, or one drawn from it when it is a strategy (default: ``shapes()``)."""
+    if shape is None:
+        shape = shapes()
+    return draw(shape) if isinstance(shape, st.SearchStrategy) else shape
+
+
 @st.composite
 def tensors(
     draw: Any,
@@ -105,10 +112,7 @@ def tensors(
     requires_grad: bool = True,
 ) -> Tensor:
     """A Tensor of the given (or a drawn) shape whose elements come from ``elements``."""
-    if shape is None:
-        shape = shapes()
-    if isinstance(shape, st.SearchStrategy):
-        shape = draw(shape)
+    shape = _draw_shape(draw, shape)
     elements = values() if elements is None else elements
     if np.dtype(dtype) != np.float64:
         # Round each draw to the dtype, so that a float32 array holds exactly what was drawn.
@@ -125,10 +129,7 @@ def distinct_tensors(
     requires_grad: bool = True,
 ) -> Tensor:
     """A Tensor whose elements differ pairwise by at least ``gap``: no ties for max."""
-    if shape is None:
-        shape = shapes()
-    if isinstance(shape, st.SearchStrategy):
-        shape = draw(shape)
+    shape = _draw_shape(draw, shape)
     size = int(np.prod(shape))
     steps = draw(st.permutations(range(size)))
     offset = draw(values(-1.0, 1.0))
