@@ -161,8 +161,14 @@ class Module:
         key, and no parameter is changed.
         """
         if isinstance(state, (str, os.PathLike)):
-            with np.load(state, allow_pickle=False) as archive:
-                state = {key: archive[key] for key in archive.files}
+            try:
+                with np.load(state, allow_pickle=False) as archive:
+                    state = {key: archive[key] for key in archive.files}
+            except (ValueError, OSError) as err:
+                if isinstance(err, FileNotFoundError):
+                    raise
+                raise ValueError(f"{os.fspath(state)!r} is not a .npz file of weights "
+                                 f"written by Module.save ({err})") from None
         params = dict(self.named_parameters())
         missing = [key for key in params if key not in state]
         unexpected = [key for key in state if key not in params]

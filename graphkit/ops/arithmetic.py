@@ -105,7 +105,10 @@ class MatMul(Op):
     __slots__ = ()
 
     def forward(self, a, b):
-        return xp.matmul(a, b)
+        try:
+            return xp.matmul(a, b)
+        except ValueError:
+            raise ValueError(_matmul_mismatch(a, b)) from None
 
     def backward(self, gy, y, a, b):
         if a.ndim == 2 and b.ndim == 2:
@@ -153,6 +156,17 @@ class Linear(Op):
         if self.needs_grad(2):
             gb = gy.sum(axis=tuple(range(gy.ndim - 1)))
         return gx, gW, gb
+
+
+def _matmul_mismatch(a, b) -> str:
+    """What is wrong with the shapes of ``a @ b``, in words rather than gufunc signatures."""
+    if xp.ndim(a) == 0 or xp.ndim(b) == 0:
+        return "both operands need at least one dimension (use * for scalars)"
+    inner_a, inner_b = a.shape[-1], b.shape[0 if b.ndim == 1 else -2]
+    if inner_a != inner_b:
+        axis = "only" if b.ndim == 1 else "second-to-last"
+        return f"a's last axis has {inner_a} elements but b's {axis} axis has {inner_b}"
+    return f"the batch axes {a.shape[:-2]} and {b.shape[:-2]} do not broadcast"
 
 
 add = Add.apply

@@ -206,3 +206,10 @@ def test_a_top_level_call_names_only_unnamed_parameters():
     assert net.fc.weight.name == "fc.weight" and net.fc.bias.name == "my bias"
     net.features(images())  # as a model of its own, later: names stay
     assert net.features.conv1.weight.name == "features.conv1.weight"
+
+
+def test_loading_a_file_that_is_not_saved_weights_names_it(tmp_path):
+    path = tmp_path / "weights.npz"
+    path.write_text("not a numpy archive")
+    with pytest.raises(ValueError, match=r"weights\.npz"):
+        nn.Linear(3, 2).load_state_dict(path)

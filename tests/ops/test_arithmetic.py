@@ -263,3 +263,14 @@ def test_wrong_operand_types(op, bad):
         op(t, bad)
     with pytest.raises(TypeError):
         op(bad, t)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "words"),
+    [((2, 3), (2, 3), "last axis has 3"), ((3,), (2,), "only axis has 2"),
+     ((2, 2, 3), (3, 3, 5), "batch axes")],
+)
+def test_matmul_mismatch_says_which_axes_disagree(a, b, words):
+    with pytest.raises(ValueError, match=words) as caught:
+        gk.Tensor(np.ones(a)) @ gk.Tensor(np.ones(b))
+    assert str(a) in str(caught.value) and str(b) in str(caught.value)
