@@ -252,8 +252,8 @@ class MaxPool2d(Op):
         windows = _windows(_padded(x, self.pad, -xp.inf), self.kernel_size, self.stride)
         # Passes per kernel offset, vectorised over pixels, with no copy of the windows:
         # the maximum first, then the offset holding it, the first one on ties (from the
-        # last offset to the first, so the first writes last). Ten times faster than one
-        # pass of compare-and-copy per offset (0.6 vs 6 ms on LeNet's first pool).
+        # last offset to the first, so the first writes last). 2.4 times faster than one
+        # pass of compare-and-copy per offset (2.7 vs 6.5 ms on LeNet's first pool).
         offsets = [windows[..., i, j] for i in range(kh) for j in range(kw)]
         y = offsets[0].copy()
         for window_values in offsets[1:]:
@@ -261,7 +261,7 @@ class MaxPool2d(Op):
         last = kh * kw - 1  # where no earlier offset holds the maximum, the last one does
         argmax = xp.full(y.shape, last, dtype=np.min_scalar_type(last))
         for k in range(last - 1, -1, -1):
-            argmax[offsets[k] == y] = k
+            argmax = xp.where(offsets[k] == y, argmax.dtype.type(k), argmax)
         self.saved = argmax
         return y
 
