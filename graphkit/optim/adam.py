@@ -56,13 +56,7 @@ class Adam(Optimizer):
         """Update each parameter whose ``.grad`` is set; one scratch array per parameter
         (two with weight decay)."""
         beta1, beta2 = self.betas
-        for param, state in zip(self.params, self.state):
-            if param.grad is None:
-                continue
-            gradient = param.grad.data
-            if self.weight_decay:
-                gradient = xp.multiply(param.data, self.weight_decay)
-                gradient += param.grad.data
+        for param, state, gradient in self.gradients():
             if not state:
                 state["step"] = 0
                 state["exp_avg"] = xp.zeros_like(param.data)

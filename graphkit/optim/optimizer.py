@@ -7,7 +7,7 @@ optimizers that hold the same array see the new values, and float32 stays float3
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 from graphkit.backend import ndarray, xp
@@ -34,6 +34,8 @@ class Optimizer(ABC):
 
     #: The constructor arguments ``state_dict`` saves beside the per-parameter state.
     hyperparameters: ClassVar[tuple[str, ...]] = ()
+    #: L2 strength, added to every gradient by ``gradients()``; subclasses set their own.
+    weight_decay: float = 0.0
 
     def __init__(self, params: Iterable[Tensor]) -> None:
         self.params: list[Tensor] = list(params)
@@ -55,6 +57,21 @@ class Optimizer(ABC):
     @abstractmethod
     def step(self) -> None:
         """Update every parameter that has a ``.grad``, in place."""
+
+    def gradients(self) -> Iterator[tuple[Tensor, dict[str, Any], Any]]:
+        """``(param, state, gradient)`` for each parameter with a ``.grad``: the gradient
+        array plus ``weight_decay * param`` (L2) when the optimizer has a weight decay.
+
+        The caller's ``.grad`` array is never changed: with L2 the sum is a new array.
+        """
+        for param, state in zip(self.params, self.state):
+            if param.grad is None:
+                continue
+            gradient = param.grad.data
+            if self.weight_decay:
+                gradient = xp.multiply(param.data, self.weight_decay)
+                gradient += param.grad.data
+            yield param, state, gradient
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (set ``.grad`` to None), as PyTorch does."""

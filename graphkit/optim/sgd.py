@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from graphkit.backend import xp
 from graphkit.optim.optimizer import Optimizer, check_nonnegative
 from graphkit.tensor import Tensor
 
@@ -40,13 +39,7 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         """Update each parameter whose ``.grad`` is set; at most two temporaries each."""
-        for param, state in zip(self.params, self.state):
-            if param.grad is None:
-                continue
-            update = param.grad.data
-            if self.weight_decay:
-                update = xp.multiply(param.data, self.weight_decay)
-                update += param.grad.data
+        for param, state, update in self.gradients():
             if self.momentum:
                 velocity = state.get("momentum_buffer")
                 if velocity is None:
