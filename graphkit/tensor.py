@@ -196,22 +196,22 @@ class Tensor:
 
     # ----- comparisons: elementwise bool tensors, outside the graph ---------------
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._from_op(self.data == _raw(other), None)
+        return Tensor._from_op(self.data == array_of(other), None)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._from_op(self.data != _raw(other), None)
+        return Tensor._from_op(self.data != array_of(other), None)
 
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor._from_op(self.data < _raw(other), None)
+        return Tensor._from_op(self.data < array_of(other), None)
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor._from_op(self.data <= _raw(other), None)
+        return Tensor._from_op(self.data <= array_of(other), None)
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor._from_op(self.data > _raw(other), None)
+        return Tensor._from_op(self.data > array_of(other), None)
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor._from_op(self.data >= _raw(other), None)
+        return Tensor._from_op(self.data >= array_of(other), None)
 
     # Elementwise ``==`` would make tensors unhashable; they hash by identity instead.
     __hash__ = object.__hash__
@@ -331,8 +331,6 @@ def array_of(x: Any) -> Any:
     the graph (masks, signs, indices) in backward code that sees arrays or Tensors."""
     return x.data if isinstance(x, Tensor) else x
 
-
-_raw = array_of
 
 
 # The ops and the walk are imported last: they in turn need the Tensor class above.
