@@ -12,6 +12,7 @@ from numpy.lib.stride_tricks import as_strided
 
 import graphkit as gk
 from benchmarks.harness import Result, time_variants, torch_or_none
+from benchmarks.mlp_steps import softmax_with_loss
 
 LR = 0.01
 
@@ -80,15 +81,7 @@ def numpy_cnn_step(x, t, params, pads) -> float:
     r2 = np.maximum(c2, 0)
     p2, win2 = pool_forward(r2)
     flat = p2.reshape(len(x), -1)
-    logits = flat @ wf + bf
-    batch = len(x)
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    probs = e / e.sum(axis=1, keepdims=True)
-    loss = -np.log(probs[np.arange(batch), t]).mean()
-    d = probs
-    d[np.arange(batch), t] -= 1
-    d /= batch
+    loss, d = softmax_with_loss(flat @ wf + bf, t)
     grad_wf, grad_bf = flat.T @ d, d.sum(axis=0)
     d = (d @ wf.T).reshape(p2.shape)
     d = pool_backward(d, win2, p2) * (c2 > 0)

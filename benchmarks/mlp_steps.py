@@ -28,9 +28,21 @@ def _data(batch: int, sizes: list[int], dtype, seed: int = 0):
     return x, t, weights
 
 
+def softmax_with_loss(logits, t) -> tuple[float, np.ndarray]:
+    """The book's SoftmaxWithLoss by hand: the mean cross-entropy of softmax(logits)
+    (B, C) against labels t (B,), and its gradient (softmax - onehot) / B, (B, C)."""
+    batch = len(logits)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    probs = e / e.sum(axis=1, keepdims=True)
+    loss = -np.log(probs[np.arange(batch), t]).mean()
+    probs[np.arange(batch), t] -= 1
+    probs /= batch
+    return float(loss), probs
+
+
 def numpy_step(x, t, params, activation: str) -> float:
     """One SGD step written by hand; updates ``params`` in place, returns the loss."""
-    batch = x.shape[0]
     acts = [x]
     h = x
     layers = len(params) // 2
@@ -41,13 +53,7 @@ def numpy_step(x, t, params, activation: str) -> float:
             acts.append(h)
         else:
             h = a
-    shifted = h - h.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    probs = e / e.sum(axis=1, keepdims=True)
-    loss = -np.log(probs[np.arange(batch), t]).mean()
-    delta = probs
-    delta[np.arange(batch), t] -= 1
-    delta /= batch
+    loss, delta = softmax_with_loss(h, t)
     for i in reversed(range(layers)):
         grad_w = acts[i].T @ delta
         grad_b = delta.sum(axis=0)
