@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from graphkit.cli_arguments import fraction, nonnegative_float, positive_float, positive_int
 from graphkit.train.datasets import NAMED
 from graphkit.train.run import RunError, evaluate_run, train_run
 from graphkit.train.zoo import MODELS
@@ -59,37 +60,37 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         required=True,
         help=f"{', '.join(NAMED)}, or a folder holding MNIST-layout IDX files",
     )
-    parser.add_argument("--epochs", type=_positive_int, default=10, help="default: 10")
-    parser.add_argument("--batch-size", type=_positive_int, default=32, help="default: 32")
+    parser.add_argument("--epochs", type=positive_int, default=10, help="default: 10")
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="default: 32")
     parser.add_argument(
-        "--lr", type=_positive_float, default=None, help="default: 0.01 for sgd, 0.001 for adam"
+        "--lr", type=positive_float, default=None, help="default: 0.01 for sgd, 0.001 for adam"
     )
     parser.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
-    parser.add_argument("--momentum", type=_fraction, default=None, help="sgd only; default: 0.9")
+    parser.add_argument("--momentum", type=fraction, default=None, help="sgd only; default: 0.9")
     parser.add_argument(
-        "--weight-decay", type=_nonnegative_float, default=0.0, help="L2 coefficient"
+        "--weight-decay", type=nonnegative_float, default=0.0, help="L2 coefficient"
     )
-    parser.add_argument("--dropout", type=_fraction, default=0.0, help="drop probability, mlp only")
+    parser.add_argument("--dropout", type=fraction, default=0.0, help="drop probability, mlp only")
     parser.add_argument(
         "--augment", action="store_true", help="random rotations (±10°) and shifts (±2 px)"
     )
     parser.add_argument(
         "--early-stopping",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         metavar="PATIENCE",
         help="stop when val_loss has not improved for PATIENCE epochs; needs --val-fraction",
     )
     parser.add_argument(
         "--val-fraction",
-        type=_fraction,
+        type=fraction,
         default=0.0,
         help="fraction of the training set held out for validation",
     )
     parser.add_argument("--seed", type=int, default=0, help="default: 0")
     parser.add_argument(
         "--limit-train",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="train on the first N training examples only",
@@ -141,38 +142,3 @@ def _command(
         return 0
 
     return run
-
-
-def _positive_int(text: str) -> int:
-    value = _parse(int, text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = _parse(float, text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def _nonnegative_float(text: str) -> float:
-    value = _parse(float, text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = _parse(float, text)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
-    return value
-
-
-def _parse(kind: type, text: str) -> Any:
-    try:
-        return kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a valid {kind.__name__}: {text!r}") from None

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from graphkit.cli_arguments import positive_float, positive_int
 from graphkit.data.idx import atomic_output
 from graphkit.train.cli import add_train_arguments, check_train_arguments
 from graphkit.train.run import RunError, RunResult, train_run
@@ -99,16 +100,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     regularization.add_argument("--dataset", default="fashion", help="default: fashion")
     regularization.add_argument("--out", type=Path, required=True, help="folder for the runs")
-    regularization.add_argument("--epochs", type=int, default=30, help="default: 30")
+    regularization.add_argument("--epochs", type=positive_int, default=30, help="default: 30")
     regularization.add_argument(
         "--limit-train",
-        type=int,
+        type=positive_int,
         default=10_000,
         help="training examples (default: 10000, few enough to overfit)",
     )
     regularization.add_argument("--seed", type=int, default=0, help="default: 0")
     regularization.add_argument(
-        "--lr", type=float, default=None, help="SGD learning rate (default: graphkit train's)"
+        "--lr", type=positive_float, default=None,
+        help="SGD learning rate (default: graphkit train's)",
     )
     args = parser.parse_args(argv)
     try:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from graphkit.cli_arguments import positive_int
 from graphkit.viz.model_graphs import DEFAULT_BATCH, MODEL_NAMES, model_loss
 from graphkit.viz.render import FORMATS, render
 
@@ -42,7 +43,7 @@ def add_graph_command(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--batch",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_BATCH,
         metavar="N",
         help=f"batch size of the dummy input (default: {DEFAULT_BATCH})",
@@ -74,14 +75,3 @@ def _format_of(path: Path) -> str:
     """The format named by ``path``'s suffix, or svg."""
     suffix = path.suffix.lower().lstrip(".")
     return suffix if suffix in FORMATS else "svg"
-
-
-def _positive_int(text: str) -> int:
-    """An argparse type: an integer of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
