@@ -3,6 +3,7 @@ in the book's style (im2col/col2im, SoftmaxWithLoss with log(y + 1e-7))."""
 
 import numpy as np
 import pytest
+from book_reference import im2col
 
 import graphkit as gk
 from graphkit import nn
@@ -10,19 +11,6 @@ from models import MLP, LeNet, MPNeuron, TinyNet, TwoLayerNet, train_one_iter
 
 
 # ----- the plain-NumPy reference ------------------------------------------------------
-def im2col(x, kh, kw, stride, pad):
-    B, C, H, W = x.shape
-    out_h, out_w = (H + 2 * pad - kh) // stride + 1, (W + 2 * pad - kw) // stride + 1
-    img = np.pad(x, [(0, 0), (0, 0), (pad, pad), (pad, pad)])
-    col = np.zeros((B, C, kh, kw, out_h, out_w))
-    for y in range(kh):
-        for z in range(kw):
-            col[:, :, y, z] = img[
-                :, :, y : y + stride * out_h : stride, z : z + stride * out_w : stride
-            ]
-    return col.transpose(0, 4, 5, 1, 2, 3).reshape(B * out_h * out_w, -1)
-
-
 def col2im(col, shape, kh, kw, stride, pad):
     B, C, H, W = shape
     out_h, out_w = (H + 2 * pad - kh) // stride + 1, (W + 2 * pad - kw) // stride + 1

@@ -3,6 +3,7 @@ against central differences (first and second order), and the error messages."""
 
 import numpy as np
 import pytest
+from book_reference import im2col as book_im2col
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -36,19 +37,6 @@ def pool_by_loops(x, kernel, stride, pad):
         for j in range(out_w):
             y[:, :, i, j] = x[:, :, i * sh : i * sh + kh, j * sw : j * sw + kw].max(axis=(2, 3))
     return y
-
-
-def book_im2col(x, kh, kw, stride, pad):
-    """The book's im2col, loops over kernel offsets, for the layout."""
-    (sh, sw), (ph, pw) = stride, pad
-    B, C, H, W = x.shape
-    out_h, out_w = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
-    img = np.pad(x, [(0, 0), (0, 0), (ph, ph), (pw, pw)])
-    col = np.zeros((B, C, kh, kw, out_h, out_w))
-    for y in range(kh):
-        for z in range(kw):
-            col[:, :, y, z] = img[:, :, y : y + sh * out_h : sh, z : z + sw * out_w : sw]
-    return col.transpose(0, 4, 5, 1, 2, 3).reshape(B * out_h * out_w, -1)
 
 
 # ----- drawn geometries -----------------------------------------------------------------
