@@ -15,7 +15,8 @@ import numpy as np
 from graphkit import functional as F
 from graphkit.nn.init import initial_weights
 from graphkit.nn.module import Module, Parameter
-from graphkit.ops.conv import check_probability, pair
+from graphkit.ops.dropout import check_probability
+from graphkit.ops.im2col import pair
 from graphkit.tensor import Tensor, as_tensor
 
 

@@ -6,9 +6,12 @@ them in both ways, which is what makes higher-order derivatives free.
 
 from graphkit.graph import OPS
 from graphkit.ops.arithmetic import add, div, linear, matmul, mul, neg, pow, sub, sum_to
-from graphkit.ops.conv import col2im, conv2d, dropout, im2col, max_pool2d
+from graphkit.ops.conv import conv2d
+from graphkit.ops.dropout import dropout
 from graphkit.ops.elementwise import abs, cast, exp, log, relu, sigmoid, sqrt, step, tanh
+from graphkit.ops.im2col import col2im, im2col
 from graphkit.ops.loss import log_softmax, mae, mse, softmax, softmax_cross_entropy
+from graphkit.ops.pooling import max_pool2d
 from graphkit.ops.reduction import max, mean, sum
 from graphkit.ops.shape import broadcast_to, getitem, reshape, scatter_add, transpose
 
