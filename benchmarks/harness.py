@@ -2,8 +2,9 @@
 
 A workload is a set of named variants ("graphkit", "numpy", "torch") of the same
 computation. Each variant is a zero-argument callable doing one unit of work. The
-harness checks the variants agree, then times them interleaved (A B C A B C ...) so
-drift in the machine's speed hits all of them alike, and reports medians and ratios.
+harness checks the variants agree, then times them in interleaved blocks (AAAA BBBB
+AAAA BBBB ...) so drift in the machine's speed hits all of them alike, and reports
+medians and ratios.
 """
 
 from __future__ import annotations
@@ -33,8 +34,19 @@ class Result:
         return self.times[variant] / self.times[to]
 
 
+_torch_phase = False
+
+
+def enter_torch_phase() -> None:
+    """From now on this process times PyTorch and nothing else (see ``__main__``)."""
+    global _torch_phase
+    _torch_phase = True
+
+
 def torch_or_none():
-    """PyTorch, set to the threads NumPy's BLAS uses, or None when it isn't installed."""
+    """PyTorch, set to the threads NumPy's BLAS uses, in the PyTorch phase; else None."""
+    if not _torch_phase:
+        return None
     try:
         import torch
     except ImportError:
@@ -58,31 +70,35 @@ def time_variants(
     warmup: int = 3,
     scale: float = 1e3,
 ) -> dict[str, float]:
-    """Median wall time of each variant over ``repeats`` runs, times ``scale``.
-
-    graphkit and numpy run interleaved. PyTorch runs in a block of its own afterwards:
-    its OpenMP threads keep spinning for a while after each call, and would slow down
-    whichever variant ran next on a two-core machine.
-    """
-    shared = {name: fn for name, fn in variants.items() if name != "torch"}
-    medians = _interleaved(shared, repeats, warmup)
-    if "torch" in variants:
-        medians.update(_interleaved({"torch": variants["torch"]}, repeats, warmup))
+    """Median wall time of each variant over ``repeats`` runs, times ``scale``; in the
+    PyTorch phase, of the "torch" variant alone."""
+    if _torch_phase:
+        variants = {name: fn for name, fn in variants.items() if name == "torch"}
+    medians = _interleaved(variants, repeats, warmup)
     return {name: medians[name] * scale for name in variants}
 
 
 def _interleaved(
-    variants: dict[str, Callable[[], object]], repeats: int, warmup: int
+    variants: dict[str, Callable[[], object]], repeats: int, warmup: int, rounds: int = 5
 ) -> dict[str, float]:
-    for fn in variants.values():
-        for _ in range(warmup):
-            fn()
+    """Median seconds per call of each variant: ``rounds`` rounds, each running every
+    variant ``warmup`` times untimed, then about repeats / rounds times timed.
+
+    Blocks rather than alternating single calls: a step that allocates tens of MB leaves
+    the C allocator's free lists shaped for itself, and alternating calls made each
+    variant pay for the other's (LeNet's step: 31 ms alternating against 18 ms alone,
+    the numpy step 76 against 59).
+    """
+    per_round = max(1, -(-repeats // rounds))
     samples: dict[str, list[float]] = {name: [] for name in variants}
-    for _ in range(repeats):
+    for _ in range(rounds):
         for name, fn in variants.items():
-            start = time.perf_counter()
-            fn()
-            samples[name].append(time.perf_counter() - start)
+            for _ in range(warmup):
+                fn()
+            for _ in range(per_round):
+                start = time.perf_counter()
+                fn()
+                samples[name].append(time.perf_counter() - start)
     return {name: statistics.median(s) for name, s in samples.items()}
 
 
