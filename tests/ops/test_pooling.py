@@ -166,8 +166,8 @@ def test_max_pool2d_does_not_depend_on_the_inputs_memory_layout(geometry, seed):
     for name, store in LAYOUTS.items():
         t = gk.Tensor(store(x), requires_grad=True)
         y = F.max_pool2d(t, kernel, stride, pad)
-        if name == "batch last":
-            assert is_batch_last(y.data)
+        if name == "batch last" and not t.data.flags.c_contiguous:
+            assert is_batch_last(y.data)  # (a layout is ambiguous when it is both orders)
         y.backward(random_array(y.shape, seed + 1))
         results[name] = (y.data, t.grad.data)
     y, gx = results["batch first"]
