@@ -3,9 +3,14 @@
 Prints a Markdown table of medians and ratios to the hand-written numpy version (and to
 PyTorch CPU when it is installed) and writes it, with a JSON copy, to ``--out``.
 
-PyTorch is timed in a second process of its own: merely importing it made the numpy
-work of graphkit and of the hand-written steps in the same process slower (LeNet's
-step 27 instead of 18 ms, with 3,171 page faults a step instead of none).
+Each variant of each workload (graphkit, numpy by hand, PyTorch) is timed in fresh
+interpreters of its own, in turns (graphkit, numpy, torch, graphkit, ...), and the
+median of their medians is reported. A training run is one process stepping one model,
+and sharing a process distorted the figures both ways: what one step leaves in the C
+allocator's free lists slowed the other (LeNet's step took 18 ms alone, 23 to 31 ms
+beside the hand-written one or after other workloads), and merely importing PyTorch
+made the numpy work of graphkit and of the hand-written steps slower (27 instead of
+18 ms, with 3,171 page faults a step instead of none).
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ import argparse
 import importlib.util
 import json
 import platform
+import statistics
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from benchmarks import conv_steps, drawing, graph_overhead, memory, mlp_steps
-from benchmarks.harness import Result, blas_threads, enter_torch_phase, to_markdown, write_reports
+from benchmarks.harness import Result, blas_threads, time_only, to_markdown, write_reports
 
 WORKLOADS = {
     "W1": mlp_steps.w1,
@@ -32,7 +39,8 @@ WORKLOADS = {
     "MEM": memory.peak_memory,
     "VIZ": drawing.drawing,
 }
-WITH_TORCH = ("W1", "W2", "W3", "W4", "W5", "W6")
+# Workloads timed variant by variant; the others (W7, MEM, VIZ) run once, in one process.
+VARIANTS = {"W1", "W2", "W3", "W4", "W5", "W6"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -41,44 +49,57 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="few repetitions (a smoke run)")
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"),
                         help="the page whose results table is rewritten (JSON goes beside it)")
-    parser.add_argument("--torch-phase", action="store_true",
-                        help="time the PyTorch variants only and print them as JSON "
-                             "(what the suite runs in its second process)")
+    parser.add_argument("--worker", choices=["graphkit", "numpy", "torch", "all"],
+                        help="time that variant of the workloads here and print the results "
+                             "as JSON: what the suite runs in each of its child processes")
     args = parser.parse_args(argv)
     names = args.only.split(",") if args.only else list(WORKLOADS)
     unknown = [n for n in names if n not in WORKLOADS]
     if unknown:
         parser.error(f"unknown workload(s) {unknown}; choose from {list(WORKLOADS)}")
     repeats = 3 if args.quick else 30
-    if args.torch_phase:
-        enter_torch_phase()
-        times = {name: WORKLOADS[name](repeats).times for name in names if name in WITH_TORCH}
-        print(json.dumps({name: t["torch"] for name, t in times.items() if "torch" in t}))
+    if args.worker:
+        if args.worker != "all":
+            time_only(args.worker)
+        print(json.dumps([asdict(WORKLOADS[name](repeats)) for name in names]))
         return
+    variants = ["graphkit", "numpy"]
+    if importlib.util.find_spec("torch") is not None:
+        variants.append("torch")
     results = []
     for name in names:
         print(f"running {name} ...", file=sys.stderr, flush=True)
-        results.append(WORKLOADS[name](repeats))
-    add_torch_times(results, args.quick)
+        if name in VARIANTS:
+            results.append(time_in_turns(name, variants, rounds=1 if args.quick else 3,
+                                         quick=args.quick))
+        else:
+            results.append(run_worker(name, "all", args.quick))
     machine = f"{platform.processor() or platform.machine()}, {blas_threads()} BLAS threads, " \
               f"Python {platform.python_version()}"
     print(to_markdown(results))
     write_reports(results, args.out, machine)
 
 
-def add_torch_times(results: list[Result], quick: bool) -> None:
-    """Time the PyTorch variants in a process of their own, when PyTorch is installed."""
-    names = [r.workload for r in results if r.workload in WITH_TORCH]
-    if not names or importlib.util.find_spec("torch") is None:
-        return
-    print("running PyTorch ...", file=sys.stderr, flush=True)
-    command = [sys.executable, "-m", "benchmarks", "--torch-phase", "--only", ",".join(names)]
-    done = subprocess.run(command + ["--quick"] * quick, capture_output=True, text=True,
-                          check=True)
-    torch_times = json.loads(done.stdout.splitlines()[-1])
-    for result in results:
-        if result.workload in torch_times:
-            result.times["torch"] = torch_times[result.workload]
+def time_in_turns(name: str, variants: list[str], rounds: int, quick: bool) -> Result:
+    """Workload ``name`` with each variant timed in ``rounds`` fresh processes, in turns;
+    each time is the median of the processes' medians."""
+    runs: dict[str, list[float]] = {variant: [] for variant in variants}
+    for _ in range(rounds):
+        for variant in variants:
+            result = run_worker(name, variant, quick)
+            runs[variant] += [result.times[variant]] if variant in result.times else []
+    result.times = {variant: statistics.median(t) for variant, t in runs.items() if t}
+    return result
+
+
+def run_worker(name: str, variant: str, quick: bool) -> Result:
+    """Workload ``name`` run in a fresh interpreter that times ``variant`` (or "all")."""
+    command = [sys.executable, "-m", "benchmarks", "--worker", variant, "--only", name]
+    done = subprocess.run(command + ["--quick"] * quick, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark {name} ({variant}) failed:\n{done.stderr}")
+    (fields,) = json.loads(done.stdout.splitlines()[-1])
+    return Result(**fields)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ A workload is a set of named variants ("graphkit", "numpy", "torch") of the same
 computation. Each variant is a zero-argument callable doing one unit of work. The
 harness checks the variants agree, then times them in interleaved blocks (AAAA BBBB
 AAAA BBBB ...) so drift in the machine's speed hits all of them alike, and reports
-medians and ratios.
+medians and ratios. ``python -m benchmarks`` goes further and times each variant in
+processes of its own (``time_only``).
 """
 
 from __future__ import annotations
@@ -34,18 +35,19 @@ class Result:
         return self.times[variant] / self.times[to]
 
 
-_torch_phase = False
+_only: str | None = None
 
 
-def enter_torch_phase() -> None:
-    """From now on this process times PyTorch and nothing else (see ``__main__``)."""
-    global _torch_phase
-    _torch_phase = True
+def time_only(variant: str) -> None:
+    """From now on this process times ``variant`` of each workload and no other; PyTorch
+    is imported only when that variant is "torch" (see ``__main__``)."""
+    global _only
+    _only = variant
 
 
 def torch_or_none():
-    """PyTorch, set to the threads NumPy's BLAS uses, in the PyTorch phase; else None."""
-    if not _torch_phase:
+    """PyTorch, set to the threads NumPy's BLAS uses, when this process times it; else None."""
+    if _only != "torch":
         return None
     try:
         import torch
@@ -70,10 +72,10 @@ def time_variants(
     warmup: int = 3,
     scale: float = 1e3,
 ) -> dict[str, float]:
-    """Median wall time of each variant over ``repeats`` runs, times ``scale``; in the
-    PyTorch phase, of the "torch" variant alone."""
-    if _torch_phase:
-        variants = {name: fn for name, fn in variants.items() if name == "torch"}
+    """Median wall time of each variant over ``repeats`` runs, times ``scale``: of the
+    one variant ``time_only`` named, when it did."""
+    if _only is not None:
+        variants = {name: fn for name, fn in variants.items() if name == _only}
     medians = _interleaved(variants, repeats, warmup)
     return {name: medians[name] * scale for name in variants}
 

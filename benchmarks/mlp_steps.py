@@ -120,7 +120,9 @@ def run(workload: str, description: str, sizes, batch, dtype, activation, repeat
     torch = torch_or_none()
     if torch is not None:
         variants["torch"] = torch_step_fn(torch, x, t, arrays, activation)[0]
-    return Result(workload, description, "ms/step", time_variants(variants, repeats))
+    # A step takes about a millisecond or less: time many, so that each process's median
+    # is steady.
+    return Result(workload, description, "ms/step", time_variants(variants, 20 * repeats))
 
 
 def w1(repeats: int) -> Result:
