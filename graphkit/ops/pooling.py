@@ -97,20 +97,17 @@ class ScatterToArgmax(Op):
         return gather_at_argmax(gy, **_geometry(self, self.argmax, self.input_shape))
 
     def params(self) -> dict[str, Any]:
-        return _geometry_params(self)
+        """What graph drawings show: the geometry, not the arg-max array."""
+        return {"kernel_size": self.kernel_size, "stride": self.stride, "pad": self.pad}
 
 
-class GatherAtArgmax(Op):
-    """x (B, C, H, W) -> (B, C, OH, OW), the value of x at each window's arg-max."""
+class GatherAtArgmax(ScatterToArgmax):
+    """x (B, C, H, W) -> (B, C, OH, OW), the value of x at each window's arg-max.
 
-    __slots__ = ("argmax", "input_shape", "kernel_size", "pad", "stride")
+    The adjoint of ``ScatterToArgmax``, with the same arguments.
+    """
 
-    def __init__(self, argmax, input_shape, kernel_size, stride, pad):
-        self.argmax = argmax
-        self.input_shape = input_shape
-        self.kernel_size = kernel_size
-        self.stride = stride
-        self.pad = pad
+    __slots__ = ()
 
     def forward(self, x):
         source = padded(x, self.pad, memory_axes(x))
@@ -123,9 +120,6 @@ class GatherAtArgmax(Op):
 
     def backward(self, gy, y, x):
         return scatter_to_argmax(gy, **_geometry(self, self.argmax, self.input_shape))
-
-    def params(self) -> dict[str, Any]:
-        return _geometry_params(self)
 
 
 def _select(values: ndarray, mask: ndarray, finite: bool) -> ndarray:
@@ -142,11 +136,6 @@ def _offsets(op: Any) -> product:
 def _geometry(op: Any, argmax: ndarray, input_shape: tuple[int, ...]) -> dict[str, Any]:
     return {"argmax": argmax, "input_shape": tuple(input_shape),
             "kernel_size": op.kernel_size, "stride": op.stride, "pad": op.pad}
-
-
-def _geometry_params(op: Any) -> dict[str, Any]:
-    """What graph drawings show: the geometry, not the arg-max array."""
-    return {"kernel_size": op.kernel_size, "stride": op.stride, "pad": op.pad}
 
 
 scatter_to_argmax = ScatterToArgmax.apply
