@@ -82,7 +82,7 @@ def stored_as(x: ndarray, axes: tuple[int, ...]) -> ndarray:
     than on two alike (2.6 vs 0.3 ms for LeNet's second pool's backward), far more than
     the copy costs.
     """
-    return x if memory_axes(x) == axes else padded(x, (0, 0), axes)
+    return padded(x, (0, 0), axes)
 
 
 def padded(x: ndarray, pad: Pair, axes: tuple[int, ...], fill: float = 0.0) -> ndarray:
@@ -96,7 +96,7 @@ def padded(x: ndarray, pad: Pair, axes: tuple[int, ...], fill: float = 0.0) -> n
     return out
 
 
-def windows(x: ndarray, kernel: Pair, stride: Pair) -> ndarray:
+def _windows(x: ndarray, kernel: Pair, stride: Pair) -> ndarray:
     """A read-only view (B, C, OH, OW, KH, KW) of every window of ``x``; no copy."""
     view = sliding_window_view(x, kernel, axis=(2, 3))
     return view[:, :, :: stride[0], :: stride[1]]
@@ -111,7 +111,7 @@ def offset_slice(offset: Pair, stride: Pair, out_size: Pair) -> tuple[slice, ...
 def im2col_array(x: ndarray, kernel: Pair, stride: Pair, pad: Pair, layout: str) -> ndarray:
     out_h, out_w = output_size(x.shape, kernel, stride, pad)
     source = padded(x, pad, _INPUT_AXES[layout])
-    cols = windows(source, kernel, stride).transpose(_LAYOUT_AXES[layout])
+    cols = _windows(source, kernel, stride).transpose(_LAYOUT_AXES[layout])
     return cols.reshape(_im2col_shape((*x.shape[:2], out_h, out_w, *kernel), layout))
 
 
