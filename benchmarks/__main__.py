@@ -87,8 +87,9 @@ def time_in_turns(name: str, variants: list[str], rounds: int, quick: bool) -> R
     for _ in range(rounds):
         for variant in variants:
             result = run_worker(name, variant, quick)
-            runs[variant] += [result.times[variant]] if variant in result.times else []
-    result.times = {variant: statistics.median(t) for variant, t in runs.items() if t}
+            if variant in result.times:  # a workload may have no such variant
+                runs[variant].append(result.times[variant])
+    result.times = {variant: statistics.median(times) for variant, times in runs.items() if times}
     return result
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 import graphkit as gk
-from benchmarks.harness import Result, time_variants, torch_or_none
+from benchmarks.harness import Result, check_same_step, time_variants, torch_or_none
 from benchmarks.mlp_steps import softmax_with_loss
 
 LR = 0.01
@@ -152,11 +152,8 @@ def run_cnn(workload, description, setup, pads, repeats) -> Result:
     x, t, arrays = setup
     gk_step, gk_params = graphkit_cnn_step_fn(x, t, arrays, pads)
     np_params = [a.copy() for a in arrays]
-    loss_gk, loss_np = gk_step(), numpy_cnn_step(x, t, np_params, pads)
-    tol = 1e-4 if x.dtype == np.float32 else 1e-9
-    assert abs(loss_gk - loss_np) <= tol * max(1, abs(loss_np)), (loss_gk, loss_np)
-    for p, q in zip(gk_params, np_params):
-        np.testing.assert_allclose(p.data, q, rtol=tol * 10, atol=tol)
+    check_same_step(gk_step(), numpy_cnn_step(x, t, np_params, pads), gk_params, np_params,
+                    x.dtype)
     variants = {"graphkit": gk_step, "numpy": lambda: numpy_cnn_step(x, t, np_params, pads)}
     torch = torch_or_none()
     if torch is not None:

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 BASELINE = "numpy"
 
 
@@ -55,6 +57,16 @@ def torch_or_none():
         return None
     torch.set_num_threads(blas_threads())
     return torch
+
+
+def check_same_step(loss_graphkit: float, loss_numpy: float, params, numpy_params, dtype) -> None:
+    """One step of graphkit and of the hand-written version, from the same weights, must
+    give the same loss and the same updated parameters (Tensors and arrays)."""
+    tol = 1e-4 if dtype == np.float32 else 1e-9
+    assert abs(loss_graphkit - loss_numpy) <= tol * max(1, abs(loss_numpy)), (
+        loss_graphkit, loss_numpy)
+    for p, q in zip(params, numpy_params):
+        np.testing.assert_allclose(p.data, q, rtol=tol * 10, atol=tol)
 
 
 def blas_threads() -> int:

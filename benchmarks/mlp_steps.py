@@ -12,7 +12,7 @@ from itertools import pairwise
 import numpy as np
 
 import graphkit as gk
-from benchmarks.harness import Result, time_variants, torch_or_none
+from benchmarks.harness import Result, check_same_step, time_variants, torch_or_none
 
 LR = 0.1
 
@@ -110,12 +110,8 @@ def run(workload: str, description: str, sizes, batch, dtype, activation, repeat
     x, t, arrays = _data(batch, sizes, dtype)
     gk_step, gk_params = graphkit_step_fn(x, t, arrays, activation)
     np_params = [a.copy() for a in arrays]
-    # The same step from the same weights must give the same loss and the same update.
-    loss_gk, loss_np = gk_step(), numpy_step(x, t, np_params, activation)
-    tol = 1e-4 if dtype == np.float32 else 1e-9
-    assert abs(loss_gk - loss_np) <= tol * max(1, abs(loss_np)), (loss_gk, loss_np)
-    for p, q in zip(gk_params, np_params):
-        np.testing.assert_allclose(p.data, q, rtol=tol * 10, atol=tol)
+    check_same_step(gk_step(), numpy_step(x, t, np_params, activation), gk_params, np_params,
+                    dtype)
     variants = {"graphkit": gk_step, "numpy": lambda: numpy_step(x, t, np_params, activation)}
     torch = torch_or_none()
     if torch is not None:
