@@ -172,7 +172,7 @@ def _propagate(
                     gy, y.data, *[x.data if isinstance(x, Tensor) else x for x in inputs]
                 )
             if not retain_graph:
-                op.release()
+                op.saved = RELEASED  # what forward kept for backward is garbage from here on
             if len(inputs) == 1:
                 grads = (grads,)
         else:

@@ -125,7 +125,8 @@ def softmax_cross_entropy(logits: Any, target: Any) -> Tensor:
             raise ValueError(
                 f"softmax_cross_entropy: {target.shape[0]} labels for a batch of {batch} logits"
             )
-        if target.size and (target.min() < 0 or target.max() >= classes):
+        # One reduction checks both bounds: a negative label read as unsigned is huge.
+        if target.size and xp.maximum.reduce(target.view(xp.uintp)) >= classes:
             raise ValueError(
                 f"softmax_cross_entropy: labels must lie in [0, {classes}), "
                 f"got values from {target.min()} to {target.max()}"

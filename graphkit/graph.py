@@ -196,10 +196,6 @@ class Op:
         x = self.inputs[i]
         return isinstance(x, Tensor) and x.requires_grad
 
-    def release(self) -> None:
-        """Drop what forward saved; a later backward through this op raises."""
-        self.saved = RELEASED
-
     def label(self) -> str:
         """The op and its key arguments, as graph drawings show it."""
         params = " ".join(f"{k}={v}" for k, v in self.params().items())

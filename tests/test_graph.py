@@ -216,7 +216,7 @@ def test_a_new_op_subclass_registers_and_records():
         del OPS["times_three"]
 
 
-def test_release_frees_saved_values():
+def test_backward_frees_saved_values():
     x = gk.Tensor([1.0, 2.0], requires_grad=True)
     y = x.exp()
     op = y.grad_fn
