@@ -4,8 +4,10 @@ Prints a Markdown table of medians and ratios to the hand-written numpy version 
 PyTorch CPU when it is installed) and writes it, with a JSON copy, to ``--out``.
 
 Each variant of each workload (graphkit, numpy by hand, PyTorch) is timed in fresh
-interpreters of its own, in turns (graphkit, numpy, torch, graphkit, ...), and the
-median of their medians is reported. A training run is one process stepping one model,
+interpreters of its own, in rounds (graphkit, numpy, torch; graphkit, numpy, torch; ...).
+A time is the median of the processes' medians; a ratio is the median over rounds of
+the ratio within a round, so that the machine's drift from round to round cancels.
+A training run is one process stepping one model,
 and sharing a process distorted the figures both ways: what one step leaves in the C
 allocator's free lists slowed the other (LeNet's step took 18 ms alone, 23 to 31 ms
 beside the hand-written one or after other workloads), and merely importing PyTorch
@@ -27,6 +29,7 @@ from pathlib import Path
 
 from benchmarks import conv_steps, drawing, graph_overhead, memory, mlp_steps
 from benchmarks.harness import Result, blas_threads, time_only, to_markdown, write_reports
+from graphkit.cli_arguments import positive_int
 
 WORKLOADS = {
     "W1": mlp_steps.w1,
@@ -47,6 +50,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--only", help="comma-separated workloads, e.g. W1,W5")
     parser.add_argument("--quick", action="store_true", help="few repetitions (a smoke run)")
+    parser.add_argument("--rounds", type=positive_int, default=5,
+                        help="fresh processes per variant of W1-W6 (default 5; 1 with --quick)")
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"),
                         help="the page whose results table is rewritten (JSON goes beside it)")
     parser.add_argument("--worker", choices=["graphkit", "numpy", "torch", "all"],
@@ -70,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in names:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         if name in VARIANTS:
-            results.append(time_in_turns(name, variants, rounds=1 if args.quick else 3,
+            results.append(time_in_turns(name, variants, rounds=1 if args.quick else args.rounds,
                                          quick=args.quick))
         else:
             results.append(run_worker(name, "all", args.quick))
@@ -81,8 +86,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def time_in_turns(name: str, variants: list[str], rounds: int, quick: bool) -> Result:
-    """Workload ``name`` with each variant timed in ``rounds`` fresh processes, in turns;
-    each time is the median of the processes' medians."""
+    """Workload ``name`` with each variant timed in ``rounds`` fresh processes, in turns:
+    times are the median of the processes' medians, ratios the median of the ratios
+    within each round."""
     runs: dict[str, list[float]] = {variant: [] for variant in variants}
     for _ in range(rounds):
         for variant in variants:
@@ -90,6 +96,11 @@ def time_in_turns(name: str, variants: list[str], rounds: int, quick: bool) -> R
             if variant in result.times:  # a workload may have no such variant
                 runs[variant].append(result.times[variant])
     result.times = {variant: statistics.median(times) for variant, times in runs.items() if times}
+    result.paired = {
+        f"graphkit/{other}": statistics.median(a / b for a, b in zip(runs["graphkit"], times))
+        for other, times in runs.items()
+        if other != "graphkit" and runs["graphkit"] and len(times) == len(runs["graphkit"])
+    }
     return result
 
 

@@ -30,8 +30,13 @@ class Result:
     unit: str  # what one "time" is: "ms/step", "us/op", ...
     times: dict[str, float] = field(default_factory=dict)  # variant -> median, in unit
     extra: dict[str, float] = field(default_factory=dict)  # e.g. peak memory
+    # "graphkit/numpy" -> the median over rounds of the two variants' ratio within a round
+    paired: dict[str, float] = field(default_factory=dict)
 
     def ratio(self, variant: str, to: str = BASELINE) -> float | None:
+        """``variant``'s time over ``to``'s: paired by round when the suite timed rounds."""
+        if f"{variant}/{to}" in self.paired:
+            return self.paired[f"{variant}/{to}"]
         if variant not in self.times or to not in self.times:
             return None
         return self.times[variant] / self.times[to]

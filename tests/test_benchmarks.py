@@ -23,6 +23,7 @@ def test_quick_run_checks_the_variants_and_writes_the_report(tmp_path):
     assert list(results) == ["W1", "W4", "W7"]
     for name in ("W1", "W4"):
         assert results[name]["times"]["graphkit"] > 0 and results[name]["times"]["numpy"] > 0
+        assert results[name]["paired"]["graphkit/numpy"] > 0  # paired by round
     assert results["W7"]["extra"]["chain 100k/1k per-node ratio"] > 0
     text = page.read_text()
     assert "| W4: LeNet-style step" in text and text.endswith("after\n")
