@@ -84,14 +84,33 @@ class ScatterToArgmax(Op):
         (B, C, H, W), (ph, pw) = self.input_shape, self.pad
         layout = memory_axes(self.argmax)
         g = stored_as(g, layout)
-        out = empty_images((B, C, H + 2 * ph, W + 2 * pw), layout, g.dtype, 0)
         finite = bool(xp.isfinite(g).all())
+        out_size = self.argmax.shape[2:]
+        if self._tiles_input():
+            # Each pixel lies in exactly one window: assign each offset's share, with no
+            # zero fill and no read-back (LeNet's first pool: 0.45 instead of 0.91 ms).
+            out = empty_images(self.input_shape, layout, g.dtype)
+            for k, offset in enumerate(_offsets(self)):
+                out[offset_slice(offset, self.stride, out_size)] = _select(
+                    g, self.argmax == k, finite
+                )
+            return out
+        out = empty_images((B, C, H + 2 * ph, W + 2 * pw), layout, g.dtype, 0)
         # Windows may overlap, so add; within one offset no two windows share a pixel.
         for k, offset in enumerate(_offsets(self)):
-            out[offset_slice(offset, self.stride, self.argmax.shape[2:])] += _select(
+            out[offset_slice(offset, self.stride, out_size)] += _select(
                 g, self.argmax == k, finite
             )
         return out[:, :, ph : ph + H, pw : pw + W]
+
+    def _tiles_input(self) -> bool:
+        """Whether the windows cover the input exactly, each pixel once."""
+        (kh, kw), (out_h, out_w) = self.kernel_size, self.argmax.shape[2:]
+        return (
+            self.stride == self.kernel_size
+            and self.pad == (0, 0)
+            and self.input_shape[2:] == (out_h * kh, out_w * kw)
+        )
 
     def backward(self, gy, y, g):
         return gather_at_argmax(gy, **_geometry(self, self.argmax, self.input_shape))

@@ -145,6 +145,27 @@ def test_a_non_finite_gradient_reaches_only_the_argmax_pixel(bad, layout):
     np.testing.assert_array_equal(x.grad.data, expected)
 
 
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("kernel", [(2, 2), (3, 2), (1, 1)])
+@pytest.mark.parametrize("bad", [None, np.nan, np.inf])
+def test_scatter_when_windows_tile_the_input_matches_the_general_path(kernel, layout, bad):
+    """Windows that cover the input exactly (stride = kernel, no padding, no pixel left
+    over) take the assigning fast path; with one more input row, which no window
+    covers, the same scatter takes the adding one."""
+    x = LAYOUTS[layout](random_array((2, 3, 6, 4), seed=1))
+    argmax, geometry = pooled_argmax(x, kernel, kernel, (0, 0))
+    g = LAYOUTS[layout](random_array(argmax.shape, seed=2))
+    if bad is not None:
+        g[0, 1, 0, 0] = bad
+    fast = scatter_to_argmax(g, argmax=argmax, **geometry)
+    B, C, H, W = x.shape
+    geometry["input_shape"] = (B, C, H + 1, W)
+    general = scatter_to_argmax(g, argmax=argmax, **geometry)
+    np.testing.assert_array_equal(fast, general[:, :, :H])
+    np.testing.assert_array_equal(general[:, :, H], 0)
+    assert np.isnan(fast).sum() == (bad is not None and np.isnan(bad))
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_gather_at_argmax_ignores_non_finite_values_off_the_argmax(bad):
     x = np.arange(16.0).reshape(1, 1, 4, 4)
