@@ -50,8 +50,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--only", help="comma-separated workloads, e.g. W1,W5")
     parser.add_argument("--quick", action="store_true", help="few repetitions (a smoke run)")
-    parser.add_argument("--rounds", type=positive_int, default=5,
-                        help="fresh processes per variant of W1-W6 (default 5; 1 with --quick)")
+    parser.add_argument("--rounds", type=positive_int, default=7,
+                        help="fresh processes per variant of W1-W6 (default 7; 1 with --quick)")
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"),
                         help="the page whose results table is rewritten (JSON goes beside it)")
     parser.add_argument("--worker", choices=["graphkit", "numpy", "torch", "all"],
