@@ -6,13 +6,13 @@ PyTorch CPU when it is installed) and writes it, with a JSON copy, to ``--out``.
 Each variant of each workload (graphkit, numpy by hand, PyTorch) is timed in fresh
 interpreters of its own, in rounds (graphkit, numpy, torch; graphkit, numpy, torch; ...).
 A time is the median of the processes' medians; a ratio is the median over rounds of
-the ratio within a round, so that the machine's drift from round to round cancels.
-A training run is one process stepping one model,
-and sharing a process distorted the figures both ways: what one step leaves in the C
-allocator's free lists slowed the other (LeNet's step took 18 ms alone, 23 to 31 ms
-beside the hand-written one or after other workloads), and merely importing PyTorch
-made the numpy work of graphkit and of the hand-written steps slower (27 instead of
-18 ms, with 3,171 page faults a step instead of none).
+the ratio within a round, so that the machine's drift from round to round cancels. A
+training run is one process stepping one model, and sharing a process distorted the
+figures both ways: what one step leaves in the C allocator's free lists slowed the other
+(LeNet's step took 18 ms alone, 23 to 31 ms beside the hand-written one or after other
+workloads), and merely importing PyTorch made the numpy work of graphkit and of the
+hand-written steps slower (27 instead of 18 ms, with 3,171 page faults a step instead of
+none).
 """
 
 from __future__ import annotations

@@ -55,8 +55,8 @@ class SoftmaxCrossEntropy(Op):
     __slots__ = ()
 
     def forward(self, logits, target):
-        # The reductions are called as ufuncs: the .max(), .sum() and .mean() methods pass
-        # through Python wrappers that cost more than the arithmetic on a batch of 100.
+        # Reductions as ufunc calls: the .max(), .sum() and .mean() methods add a Python
+        # wrapper each, about 1 us, which on a small network's step is no longer noise.
         shifted = logits - xp.maximum.reduce(logits, axis=-1, keepdims=True)
         exps = xp.exp(shifted)
         total = xp.add.reduce(exps, axis=-1, keepdims=True)
