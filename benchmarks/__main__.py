@@ -29,7 +29,7 @@ from pathlib import Path
 
 from benchmarks import conv_steps, drawing, graph_overhead, memory, mlp_steps
 from benchmarks.harness import Result, blas_threads, time_only, to_markdown, write_reports
-from graphkit.cli_arguments import positive_int
+from graphkit.cli.arguments import positive_int
 
 WORKLOADS = {
     "W1": mlp_steps.w1,

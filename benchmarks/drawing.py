@@ -12,7 +12,7 @@ import numpy as np
 
 import graphkit as gk
 from benchmarks.harness import Result
-from graphkit.viz.model_graphs import model_loss
+from graphkit.cli.model_graphs import model_loss
 
 
 def wide_network(blocks: int) -> gk.Tensor:

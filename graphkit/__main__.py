@@ -1,4 +1,4 @@
-"""``python -m graphkit``: the command line (see ``graphkit.cli``)."""
+"""``python -m graphkit``: the command-line app (see ``graphkit.cli``)."""
 
 from graphkit.cli import main
 

@@ -35,12 +35,17 @@ class TinyNet:
 
     def forward(self, x: Any, t: Any) -> tuple[np.ndarray, float]:
         """x (B, 3, 8, 8), labels t (B,) or one-hot (B, 10) -> (logits (B, 10), mean loss)."""
+        logits = self.logits(x)
+        self._loss = F.softmax_cross_entropy(logits, t)
+        return logits.numpy(), self._loss.item()
+
+    def logits(self, x: Any) -> Tensor:
+        """x (B, 3, 8, 8) -> logits (B, 10) as a Tensor with its graph (``forward`` hands
+        back arrays, as the book's TinyNet does)."""
         p = self.params
         h = F.max_pool2d(F.relu(F.conv2d(x, p["W_conv1"], p["b_conv1"], stride=1, pad=1)), 2)
         h = F.max_pool2d(F.relu(F.conv2d(h, p["W_conv2"], p["b_conv2"], stride=1, pad=1)), 2)
-        logits = F.linear(h.reshape(h.shape[0], -1), p["W_fc"], p["b_fc"])
-        self._loss = F.softmax_cross_entropy(logits, t)
-        return logits.numpy(), self._loss.item()
+        return F.linear(h.reshape(h.shape[0], -1), p["W_fc"], p["b_fc"])
 
     def backward(self) -> tuple[np.ndarray, ...]:
         """The gradients of the last ``forward``'s loss, in ``PARAM_NAMES`` order."""

@@ -36,20 +36,23 @@ class TwoLayerNet:
             "b2": np.zeros(output_size),
         }
 
-    def _scores(self, x: Any, params: dict[str, Any]) -> Tensor:
+    def scores(self, x: Any, params: dict[str, Any] | None = None) -> Tensor:
+        """x (B, input_size) -> scores (B, output_size) as a Tensor with its graph.
+
+        ``params`` (default: ``self.params``) has the keys of ``self.params``; pass Tensors
+        that require grad (and have names) to differentiate or draw through them.
+        """
+        params = self.params if params is None else params
         hidden = F.sigmoid(F.linear(x, params["W1"], params["b1"]))
         return F.linear(hidden, params["W2"], params["b2"])
 
-    def _loss(self, x: Any, t: Any, params: dict[str, Any]) -> Tensor:
-        return F.softmax_cross_entropy(self._scores(x, params), t)
-
     def predict(self, x: Any) -> np.ndarray:
         """x (B, input_size) -> scores (B, output_size), before the softmax."""
-        return self._scores(x, self.params).numpy()
+        return self.scores(x).numpy()
 
     def loss(self, x: Any, t: Any) -> float:
         """The mean cross-entropy of softmax(scores) against ``t``."""
-        return self._loss(x, t, self.params).item()
+        return F.softmax_cross_entropy(self.scores(x), t).item()
 
     def accuracy(self, x: Any, t: Any) -> float:
         """The fraction of ``x`` whose highest score is the label."""
@@ -58,7 +61,7 @@ class TwoLayerNet:
     def gradient(self, x: Any, t: Any) -> Params:
         """d loss / d param for each of W1 b1 W2 b2, by backpropagation through graphkit."""
         params = {key: Tensor(value, requires_grad=True) for key, value in self.params.items()}
-        self._loss(x, t, params).backward()
+        F.softmax_cross_entropy(self.scores(x, params), t).backward()
         return {key: param.grad.numpy() for key, param in params.items()}
 
     def numerical_gradient(self, x: Any, t: Any) -> Params:

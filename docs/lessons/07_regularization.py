@@ -3,7 +3,7 @@
 Run it: python docs/lessons/07_regularization.py  (needs Fashion-MNIST: apt-get install
 dataset-fashion-mnist, or gk.data.load_mnist(kind="fashion", download=True) once)
 
-The full run repeats `python -m graphkit.train.experiments regularization` (the same five
+The full run repeats `python -m graphkit.cli.experiments regularization` (the same five
 runs, the same settings and seeds) with gk.train.fit, and draws their curves.
 """
 

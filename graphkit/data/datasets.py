@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from graphkit.data.idx import atomic_output, load_idx
+from graphkit.data.idx import load_idx
 from graphkit.data.loader import one_hot as encode_one_hot
+from graphkit.files import atomic_output
 
 TRAIN_IMAGES = "train-images-idx3-ubyte"
 TRAIN_LABELS = "train-labels-idx1-ubyte"

@@ -1,6 +1,6 @@
 """Training: ``fit`` a model epoch by epoch, with callbacks, a History and plots.
 
-``python -m graphkit train`` and ``evaluate`` (``graphkit.train.cli``) build on it.
+The command-line app's ``train`` and ``evaluate`` (``graphkit.cli``) build on it.
 """
 
 from graphkit.train.callbacks import Callback, EarlyStopping

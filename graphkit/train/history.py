@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from graphkit.data.idx import atomic_output
+from graphkit.files import atomic_output
 
 
 class History:

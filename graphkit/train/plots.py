@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from graphkit.data.idx import atomic_output
+from graphkit.files import atomic_output
 from graphkit.train.history import History
 
 #: How each split's metrics are named in a History, and the label its curve gets.

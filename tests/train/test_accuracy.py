@@ -4,15 +4,14 @@ Fashion-MNIST comes from Debian's dataset-fashion-mnist package; without it thes
 tests are skipped, except on CI (CI=true), where a missing data set is a failure.
 """
 
-import argparse
 import os
 
 import numpy as np
 import pytest
 
 import graphkit as gk
-from graphkit.data import DataLoader, load_digits, load_mnist, train_test_split
-from graphkit.train import fit, predict, zoo
+from graphkit.data import DataLoader, load_mnist
+from graphkit.train import fit, predict
 from models import LeNet, TwoLayerNet
 
 pytestmark = pytest.mark.slow
@@ -28,13 +27,6 @@ def fashion():
             pytest.fail(f"Fashion-MNIST must be installed on CI:\n{error}")
         pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
     return (x_train.astype(np.float32), t_train), (x_test.astype(np.float32), t_test)
-
-
-@pytest.fixture(scope="module")
-def digits():
-    """The 8x8 digits split 80/20 with a fixed seed, images (N, 1, 8, 8)."""
-    x, t = load_digits(flatten=False)
-    return train_test_split(x, t, train=0.8, seed=0)
 
 
 def test_two_layer_net_on_fashion_mnist(fashion):
@@ -66,15 +58,3 @@ def test_lenet_on_fashion_mnist(fashion):
     loader = DataLoader(x_train, t_train, batch_size=64, seed=0)
     fit(model, gk.F.softmax_cross_entropy, optimizer, loader, epochs=2, progress=False)
     assert gk.metrics.accuracy(predict(model, x_test), t_test) >= 0.88
-
-
-@pytest.mark.parametrize("name", ["tinynet", "mlp"])
-def test_small_networks_on_digits(digits, name):
-    (x_train, t_train), (x_test, t_test) = digits
-    np.random.seed(0)
-    options = argparse.Namespace(dtype="float64", dropout=0.0)
-    model = zoo.build_model(name, x_train.shape[1:], 10, options)
-    optimizer = gk.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    loader = DataLoader(x_train, t_train, batch_size=32, seed=0)
-    fit(model, gk.F.softmax_cross_entropy, optimizer, loader, epochs=20, progress=False)
-    assert gk.metrics.accuracy(predict(model, x_test), t_test) >= 0.95

@@ -4,9 +4,6 @@ The README shows docs/images/tinynet.svg, made by
 ``python -m graphkit graph tinynet --out docs/images/tinynet.svg``.
 ``test_readme_graph_up_to_date`` compares it with a fresh pass by node ids, label words
 and edges, which stay the same across Graphviz versions (the SVG bytes do not).
-
-Speed: ``test_tinynet_svg_renders_in_under_2_seconds`` prints the time (``-s``);
-measured 0.02-0.09 s with Graphviz 2.43 (limit 2 s).
 """
 
 from __future__ import annotations
@@ -21,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from graphkit.cli import main
+from graphkit.cli.model_graphs import MODEL_NAMES, model_loss
 from graphkit.viz import render, to_dot
-from graphkit.viz.model_graphs import MODEL_NAMES, model_loss
 
 ROOT = Path(__file__).resolve().parents[2]
 README_GRAPH = ROOT / "docs" / "images" / "tinynet.svg"

@@ -1,6 +1,6 @@
 """The regularization experiment: which runs it makes, and the Markdown table of their results.
 
-Training itself is replaced by a stub here; tests/train/test_train_cli.py runs every
+Training itself is replaced by a stub here; tests/cli/test_train.py runs every
 option for real.
 """
 
@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from graphkit.train import History, experiments
-from graphkit.train.run import RunError, RunResult
+from graphkit.cli import experiments
+from graphkit.cli.run import RunError, RunResult
+from graphkit.train import History
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Reproducible experiments built from ``graphkit train`` runs, summarised as Markdown.
 
-``python -m graphkit.train.experiments regularization --dataset fashion --out DIR``
+``python -m graphkit.cli.experiments regularization --dataset fashion --out DIR``
 trains the MLP five times with fixed seeds: no regularization, L2 weight
 decay, dropout, data augmentation and early stopping. Each run is a full
 ``graphkit train`` run folder under DIR; ``DIR/regularization.md`` tabulates the
@@ -15,10 +15,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from graphkit.cli_arguments import positive_float, positive_int
-from graphkit.data.idx import atomic_output
-from graphkit.train.cli import add_train_arguments, check_train_arguments
-from graphkit.train.run import RunError, RunResult, train_run
+from graphkit.cli.arguments import positive_float, positive_int
+from graphkit.cli.run import RunError, RunResult, train_run
+from graphkit.cli.train import add_train_arguments, check_train_arguments
+from graphkit.files import atomic_output
 
 #: Experiment name -> the ``graphkit train`` options that set it apart from the baseline.
 REGULARIZATION: dict[str, list[str]] = {
@@ -92,7 +92,7 @@ def regularization_table(results: dict[str, tuple[list[str], RunResult]], common
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the experiment named in ``argv``; returns the exit status."""
     parser = argparse.ArgumentParser(
-        prog="python -m graphkit.train.experiments", description=__doc__.splitlines()[0]
+        prog="python -m graphkit.cli.experiments", description=__doc__.splitlines()[0]
     )
     subparsers = parser.add_subparsers(dest="experiment", required=True)
     regularization = subparsers.add_parser(

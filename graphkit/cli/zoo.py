@@ -1,4 +1,6 @@
-"""The models the command line trains, by name, each built for the data set's image shape.
+"""The models ``python -m graphkit train`` builds, by name, each for the data set's image shape.
+
+A new model is one builder function and one entry in ``MODELS``.
 
 A builder takes ``(input_shape, num_classes, args)``: the shape of one image
 (C, H, W), the number of classes, and the training options (it reads ``args.dtype``

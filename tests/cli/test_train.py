@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from graphkit.cli import main
+from graphkit.cli.run import evaluate_run
 from graphkit.data import save_idx
 from graphkit.train import loop
-from graphkit.train.run import evaluate_run
 
 pytest.importorskip("sklearn")
 pytest.importorskip("matplotlib")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,14 +18,12 @@ import numpy as np
 
 from graphkit import __version__, metrics, nn, optim, viz
 from graphkit import functional as F
+from graphkit.cli import zoo
+from graphkit.cli.datasets import ImageDataset, load_dataset
 from graphkit.data import Compose, DataLoader, RandomRotation, RandomShift, train_test_split
-from graphkit.data.idx import atomic_output
+from graphkit.files import atomic_output
 from graphkit.tensor import Tensor
-from graphkit.train import plots, zoo
-from graphkit.train.callbacks import EarlyStopping
-from graphkit.train.datasets import ImageDataset, load_dataset
-from graphkit.train.history import History
-from graphkit.train.loop import fit, predict
+from graphkit.train import EarlyStopping, History, fit, plots, predict
 
 WEIGHTS_FILE = "model.npz"
 CONFIG_FILE = "config.json"
@@ -38,6 +37,24 @@ DEFAULT_MOMENTUM = 0.9
 
 class RunError(Exception):
     """A problem with the user's input that ends the command with a one-line message."""
+
+
+def as_command(
+    parser: argparse.ArgumentParser,
+    command: Callable[[argparse.ArgumentParser, argparse.Namespace], None],
+) -> Callable[[argparse.Namespace], int]:
+    """``command`` as an ``args.run`` function returning the exit status: 1 with a
+    one-line message on stderr when it raises ``RunError`` (a reason the user can fix)."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            command(parser, args)
+        except RunError as error:
+            print(f"{parser.prog}: error: {error}", file=sys.stderr)
+            return 1
+        return 0
+
+    return run
 
 
 @dataclass(frozen=True)

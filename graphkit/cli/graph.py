@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from graphkit.cli_arguments import positive_int
-from graphkit.viz.model_graphs import DEFAULT_BATCH, MODEL_NAMES, model_loss
-from graphkit.viz.render import FORMATS, render
+from graphkit.cli.arguments import positive_int
+from graphkit.cli.model_graphs import DEFAULT_BATCH, MODEL_NAMES, model_loss
+from graphkit.viz import FORMATS, render
 
 
-def add_graph_command(subparsers: Any) -> argparse.ArgumentParser:
+def add_command(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``graph`` subcommand on ``subparsers`` (from ``add_subparsers``)."""
     parser = subparsers.add_parser(
         "graph",

@@ -1,24 +1,23 @@
-"""The ``train`` and ``evaluate`` subcommands of ``python -m graphkit``.
+"""``python -m graphkit train MODEL --dataset ...``: train a model, write its run folder.
 
-Bad options end in an argparse usage error (exit status 2); a missing data set or
-run folder in a one-line error (exit status 1). Each subcommand stores its function
-as ``args.run``, as ``graphkit.cli`` expects; it returns the exit status.
+Options go in ``add_train_arguments`` (scripts that build runs, such as the experiments,
+parse the same options) and combinations that make no sense in ``check_train_arguments``;
+the models are ``graphkit.cli.zoo.MODELS``. Bad options end in an argparse usage error
+(exit status 2); a missing data set in a one-line error (exit status 1).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable
 from typing import Any
 
-from graphkit.cli_arguments import fraction, nonnegative_float, positive_float, positive_int
-from graphkit.train.datasets import NAMED
-from graphkit.train.run import RunError, evaluate_run, train_run
-from graphkit.train.zoo import MODELS
+from graphkit.cli.arguments import fraction, nonnegative_float, positive_float, positive_int
+from graphkit.cli.datasets import NAMED
+from graphkit.cli.run import as_command, train_run
+from graphkit.cli.zoo import MODELS
 
 
-def add_train_command(subparsers: Any) -> argparse.ArgumentParser:
+def add_command(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``train MODEL --dataset ...`` on an ``add_subparsers()`` object."""
     parser = subparsers.add_parser(
         "train",
@@ -28,27 +27,7 @@ def add_train_command(subparsers: Any) -> argparse.ArgumentParser:
         "into --out, and prints the test accuracy.",
     )
     add_train_arguments(parser)
-    parser.set_defaults(run=_command(parser, _train))
-    return parser
-
-
-def add_evaluate_command(subparsers: Any) -> argparse.ArgumentParser:
-    """Register ``evaluate RUN_DIR_OR_WEIGHTS [--dataset ...]``."""
-    parser = subparsers.add_parser(
-        "evaluate",
-        help="measure a trained model's test accuracy",
-        description="Rebuild a model saved by `train` and print its test accuracy.",
-    )
-    parser.add_argument(
-        "run_path", metavar="RUN_DIR_OR_WEIGHTS", help="a run folder, or the model.npz inside one"
-    )
-    parser.add_argument(
-        "--dataset",
-        default=None,
-        help="digits, mnist, fashion or a folder of MNIST-layout IDX files "
-        "(default: the one the model was trained on)",
-    )
-    parser.set_defaults(run=_command(parser, _evaluate))
+    parser.set_defaults(run=as_command(parser, _train))
     return parser
 
 
@@ -120,25 +99,3 @@ def check_train_arguments(parser: argparse.ArgumentParser, args: argparse.Namesp
 def _train(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     check_train_arguments(parser, args)
     train_run(args)
-
-
-def _evaluate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    evaluate_run(args.run_path, args.dataset)
-
-
-def _command(
-    parser: argparse.ArgumentParser,
-    command: Callable[[argparse.ArgumentParser, argparse.Namespace], None],
-) -> Callable[[argparse.Namespace], int]:
-    """``command`` as an ``args.run`` function returning the exit status: 1 with a
-    one-line message on stderr when the run fails for a reason the user can fix."""
-
-    def run(args: argparse.Namespace) -> int:
-        try:
-            command(parser, args)
-        except RunError as error:
-            print(f"{parser.prog}: error: {error}", file=sys.stderr)
-            return 1
-        return 0
-
-    return run
