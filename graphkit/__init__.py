@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import numpy as _np
 
-# The Tensor class must exist before the ops and the engine load: they build on it.
-from graphkit.tensor import Tensor, as_tensor  # isort: skip
-from graphkit import data, functional, metrics, nn, ops, optim, testing, train, viz
+from graphkit import data, func, functional, metrics, nn, ops, optim, testing, train, viz
 from graphkit import functional as F
 from graphkit.autograd import grad
-from graphkit.graph import enable_grad, is_grad_enabled, no_grad
+from graphkit.graph import Op, enable_grad, is_grad_enabled, no_grad
+from graphkit.tensor import Tensor, as_tensor
 
 __version__ = "0.1.0"
 
@@ -33,12 +32,14 @@ def manual_seed(seed: int) -> None:
 
 __all__ = [
     "F",
+    "Op",
     "Tensor",
     "as_tensor",
     "data",
     "enable_grad",
     "float32",
     "float64",
+    "func",
     "functional",
     "grad",
     "is_grad_enabled",

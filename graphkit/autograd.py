@@ -8,13 +8,30 @@ linear in the number of ops.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from graphkit.backend import xp
+from graphkit.backend import sum_to, xp
 from graphkit.graph import RELEASED, Op, enable_grad
-from graphkit.ops.arithmetic import sum_to
 from graphkit.tensor import Tensor
+
+#: Called after each op's backward as ``observer(op, gy, grads)``: the op, the gradient
+#: of its output, and what its backward returned for each input (a tuple, None where an
+#: input gets none, possibly still in the broadcast shape: ``backend.sum_to`` reduces it).
+#: Tools watch the engine's own order through it (``observe``).
+BackwardObserver = Callable[[Op, Any, tuple[Any, ...]], None]
+_observers: list[BackwardObserver] = []
+
+
+@contextmanager
+def observe(observer: BackwardObserver) -> Iterator[None]:
+    """Call ``observer`` for every op that backward runs inside the block, in its order."""
+    _observers.append(observer)
+    try:
+        yield
+    finally:
+        _observers.remove(observer)
 
 
 def backward(
@@ -151,6 +168,7 @@ def _propagate(
 ) -> None:
     """Run each ready op's backward, passing gradients on until every op has run."""
     wanted = leaves.wanted
+    observers = _observers
     while ready:
         op = ready.pop()
         inputs = op.inputs
@@ -177,6 +195,9 @@ def _propagate(
                 grads = (grads,)
         else:
             grads = (None,) * len(inputs)
+        if observers and gy is not None:
+            for observer in observers:
+                observer(op, gy, grads)
         for x, gx in zip(inputs, grads):
             if not isinstance(x, Tensor):
                 continue

@@ -6,6 +6,8 @@ CuPy backend can later be dropped in here without touching a single op.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy
 
 xp = numpy
@@ -21,7 +23,7 @@ except ImportError:  # numpy 1.24 - 1.26
     from numpy import AxisError  # type: ignore[attr-defined,no-redef]
     from numpy.core.numeric import normalize_axis_tuple  # type: ignore[no-redef]
 
-__all__ = ["STRONG_PYTHON_SCALARS", "AxisError", "axes_of", "ndarray", "xp"]
+__all__ = ["STRONG_PYTHON_SCALARS", "AxisError", "axes_of", "ndarray", "sum_to", "xp"]
 
 
 def axes_of(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
@@ -32,3 +34,23 @@ def axes_of(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     return tuple(sorted(normalize_axis_tuple(axis, ndim)))
+
+
+def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``g`` (an array or a Tensor) over the axes broadcasting added to reach ``shape``.
+
+    The engine applies it to every gradient an op returns in a broadcast shape; it uses
+    only ``.sum`` and ``.reshape``, so on Tensors it records a differentiable graph.
+    """
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    if lead >= 0:
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+        )
+        summed = g.sum(axis=axes, keepdims=True)
+        if summed.shape[lead:] == shape:
+            return summed.reshape(shape)
+    # A backward that returns a wrongly shaped gradient must fail loudly, not be reshaped.
+    raise ValueError(f"cannot sum a gradient of shape {g.shape} back to shape {shape}")

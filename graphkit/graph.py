@@ -3,6 +3,10 @@
 A graph alternates data nodes (``Tensor``) and compute nodes (``Op``). Each op holds
 strong references to its inputs and a weak reference to its output, so a graph lives
 exactly as long as the tensors the user keeps, with no reference cycles.
+
+An op carries its three rules side by side: ``forward`` on arrays, ``backward`` (reverse
+mode) on gradients, ``jvp`` (forward mode) on tangents. ``Op.apply`` records the node for
+the backward walk (``graphkit.autograd``) and hands tangents to ``graphkit.forward``.
 """
 
 from __future__ import annotations
@@ -15,13 +19,9 @@ from functools import wraps
 from typing import Any, ClassVar, TypeVar
 
 from graphkit.backend import AxisError
-from graphkit.tensor import Tensor
+from graphkit.scope import Scope, _scope
 
 _grad_enabled: ContextVar[bool] = ContextVar("graphkit_grad_enabled", default=True)
-_scope: ContextVar[Scope | None] = ContextVar("graphkit_scope", default=None)
-
-#: Every op class by name, so viz, docs and tests can enumerate them.
-OPS: dict[str, type[Op]] = {}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,50 +63,6 @@ class enable_grad(_GradMode):
     enabled = True
 
 
-class Scope:
-    """One module call in progress: the module, its name under its parent, the parent call.
-
-    ``nn.Module.__call__`` enters one; every op recorded inside remembers it, so graph
-    drawings can group ops by module.
-    """
-
-    __slots__ = ("module", "name", "parent")
-
-    def __init__(self, module: Any, name: str, parent: Scope | None) -> None:
-        self.module = module
-        self.name = name
-        self.parent = parent
-
-    @property
-    def path(self) -> str:
-        """Dotted name from the outermost module call, e.g. ``features.conv1``."""
-        names = []
-        scope: Scope | None = self
-        while scope is not None and scope.parent is not None:
-            names.append(scope.name)
-            scope = scope.parent
-        return ".".join(reversed(names)) or self.name
-
-
-def current_scope() -> Scope | None:
-    """The innermost module call in progress, if any."""
-    return _scope.get()
-
-
-class module_scope:
-    """Record the ops computed inside as belonging to a call of ``module``."""
-
-    def __init__(self, module: Any, name: str) -> None:
-        self.scope = Scope(module, name, _scope.get())
-
-    def __enter__(self) -> Scope:
-        self._token = _scope.set(self.scope)
-        return self.scope
-
-    def __exit__(self, *exc: object) -> None:
-        _scope.reset(self._token)
-
-
 class _Released:
     def __repr__(self) -> str:
         return "<released>"
@@ -121,25 +77,31 @@ def _snake_case(name: str) -> str:
 
 
 class Op:
-    """A compute node: ``forward`` on arrays, ``backward`` on gradients.
+    """A compute node: ``forward`` on arrays, ``backward`` on gradients, ``jvp`` on tangents.
 
     Subclasses define
 
     * ``forward(self, *xs)``: the inputs as arrays (or Python scalars) -> the output array.
       It may keep what backward needs and cannot recompute cheaply in ``self.saved``.
-    * ``backward(self, gy, y, *xs)``: the gradient of the output, the output and the
-      inputs -> the gradient of each input (one value for a one-input op, else a tuple;
-      ``None`` where an input needs none). Gradients may keep the broadcast shape: the
-      engine sums them back to each input's shape.
+    * ``backward(self, gy, y, *xs)`` (reverse mode): the gradient of the output, the
+      output and the inputs -> the gradient of each input (one value for a one-input op,
+      else a tuple; ``None`` where an input needs none). Gradients may keep the broadcast
+      shape: the engine sums them back to each input's shape.
+    * ``jvp(self, dxs, y, *xs)`` (forward mode): ``dxs`` holds one tangent per input
+      (``None`` for an input without one) -> the tangent of the output, or ``None`` for a
+      zero tangent. It may return it in a broadcast shape: the engine broadcasts it to the
+      output's shape and casts it to the output's dtype.
 
-    ``backward`` is written once for both modes of the engine. First-order backprop
-    passes arrays; ``create_graph=True`` passes Tensors, so the same code records a
-    differentiable graph of the backward pass. It therefore uses only operators,
-    methods arrays and Tensors share (``.sum``, ``.reshape``, ``.transpose``,
-    ``.swapaxes``) and other ops, which accept both.
+    ``backward`` and ``jvp`` are each written once for arrays and Tensors. First-order
+    derivatives pass arrays; when the derivative must itself be differentiable
+    (``create_graph=True``, a transform nested in another) they pass Tensors, so the same
+    code records a graph. They therefore use only operators, the methods arrays and
+    Tensors share (``.sum``, ``.reshape``, ``.transpose``, ``.swapaxes``) and other ops,
+    which accept both.
 
     Calling an op on arrays alone just computes; on Tensors it returns a Tensor and,
     when grad mode is on and an input requires grad, records itself as its grad_fn.
+    When an input carries a tangent (inside ``gk.func.jvp``), the output gets one too.
     """
 
     # __weakref__: tools (and the tests that prove graphs are freed) may watch an op die.
@@ -155,13 +117,23 @@ class Op:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = _snake_case(cls.__name__)
-        OPS[cls.name] = cls
 
     def forward(self, *xs: Any) -> Any:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define forward(self, *xs)")
 
     def backward(self, gy: Any, y: Any, *xs: Any) -> Any:
-        raise NotImplementedError
+        raise RuntimeError(
+            f"{type(self).__name__} defines no backward, which reverse mode (backward(), "
+            "gk.grad, vjp, jacrev) needs: define backward(self, gy, y, *xs), or use forward "
+            "mode (gk.func.jvp, jacfwd)"
+        )
+
+    def jvp(self, dxs: tuple[Any, ...], y: Any, *xs: Any) -> Any:
+        raise RuntimeError(
+            f"{type(self).__name__} defines no jvp, which forward mode (gk.func.jvp, jacfwd, "
+            "hessian, hvp) needs: define jvp(self, dxs, y, *xs), or use reverse mode "
+            "(gk.grad, gk.func.vjp, jacrev)"
+        )
 
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Any:
@@ -169,11 +141,12 @@ class Op:
         op = cls(**params)
         op.saved = None
         arrays = []
-        has_tensor = track = False
+        has_tensor = track = dual = False
         for x in inputs:
             if isinstance(x, Tensor):
                 has_tensor = True
                 track = track or x.requires_grad
+                dual = dual or x._tangents is not None
                 arrays.append(x.data)
             else:
                 arrays.append(x)
@@ -188,8 +161,11 @@ class Op:
             op.inputs = inputs
             op.output = weakref.ref(out)
             op.scope = _scope.get()
-            return out
-        return Tensor._from_op(y, None)
+        else:
+            out = Tensor._from_op(y, None)
+        if dual:
+            _forward.push_tangents(op, inputs, arrays, out)
+        return out
 
     def needs_grad(self, i: int) -> bool:
         """Whether input ``i`` wants a gradient (constants and frozen tensors don't)."""
@@ -226,3 +202,9 @@ def _explain(op_name: str, arrays: list[Any], err: ValueError) -> ValueError:
         return err
     shapes = " and ".join(str(getattr(a, "shape", type(a).__name__)) for a in arrays)
     return ValueError(f"{op_name}: {err} (input shapes {shapes})")
+
+
+# Imported last: the Tensor and the forward walk build on Op, so they load after it
+# whichever module is imported first.
+from graphkit import forward as _forward  # noqa: E402
+from graphkit.tensor import Tensor  # noqa: E402

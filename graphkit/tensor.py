@@ -62,13 +62,15 @@ class Tensor:
         dtype: the NumPy dtype to store (default: float64, or the dtype of a floating array).
     """
 
-    __slots__ = ("__weakref__", "data", "grad", "grad_fn", "name", "requires_grad")
+    __slots__ = ("__weakref__", "_tangents", "data", "grad", "grad_fn", "name", "requires_grad")
     # Makes ``ndarray + Tensor`` call ``Tensor.__radd__`` instead of NumPy's own loop.
     __array_priority__ = 1000
 
     data: ndarray
     grad: Tensor | None
     grad_fn: Op | None
+    # Forward mode's tangents by level (graphkit.forward); None outside gk.func.jvp.
+    _tangents: dict[int, Any] | None
 
     def __init__(
         self, data: Any, requires_grad: bool = False, name: str | None = None, dtype: Any = None
@@ -80,6 +82,7 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self.name = name
+        self._tangents = None
 
     @classmethod
     def _from_op(cls, data: Any, grad_fn: Op | None) -> Tensor:
@@ -90,6 +93,7 @@ class Tensor:
         t.grad = None
         t.grad_fn = grad_fn
         t.name = None
+        t._tangents = None
         return t
 
     # ----- array facts -------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from graphkit.files import atomic_output
-from graphkit.graph import current_scope, module_scope
+from graphkit.scope import current_scope, module_scope
 from graphkit.tensor import Tensor
 
 
@@ -32,7 +32,7 @@ class Module:
     """Base class of layers and models: subclasses set attributes and write ``forward``.
 
     Starts in training mode, as in PyTorch. Calling a module runs ``forward`` inside
-    ``graph.module_scope(self, name)``, where ``name`` is the attribute under which the
+    ``scope.module_scope(self, name)``, where ``name`` is the attribute under which the
     calling module holds it (the class name for an outermost call): ops recorded inside
     get ``op.scope.path`` such as ``features.conv1``. The first outermost call also names
     every unnamed parameter by its dotted name, for graph drawings.

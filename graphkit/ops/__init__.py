@@ -4,8 +4,8 @@ On arrays these just compute; on Tensors they record the graph. Backward code us
 them in both ways, which is what makes higher-order derivatives free.
 """
 
-from graphkit.graph import OPS
-from graphkit.ops.arithmetic import add, div, linear, matmul, mul, neg, pow, sub, sum_to
+from graphkit.backend import sum_to
+from graphkit.ops.arithmetic import add, div, linear, matmul, mul, neg, pow, sub
 from graphkit.ops.conv import conv2d
 from graphkit.ops.dropout import dropout
 from graphkit.ops.elementwise import abs, cast, exp, log, relu, sigmoid, sqrt, step, tanh
@@ -13,10 +13,18 @@ from graphkit.ops.im2col import col2im, im2col
 from graphkit.ops.loss import log_softmax, mae, mse, softmax, softmax_cross_entropy
 from graphkit.ops.pooling import max_pool2d
 from graphkit.ops.reduction import max, mean, sum
-from graphkit.ops.shape import broadcast_to, getitem, reshape, scatter_add, transpose
+from graphkit.ops.registry import registered_ops
+from graphkit.ops.shape import (
+    broadcast_to,
+    getitem,
+    identity,
+    reshape,
+    scatter_add,
+    stack,
+    transpose,
+)
 
 __all__ = [
-    "OPS",
     "abs",
     "add",
     "broadcast_to",
@@ -27,6 +35,7 @@ __all__ = [
     "dropout",
     "exp",
     "getitem",
+    "identity",
     "im2col",
     "linear",
     "log",
@@ -40,6 +49,7 @@ __all__ = [
     "mul",
     "neg",
     "pow",
+    "registered_ops",
     "relu",
     "reshape",
     "scatter_add",
@@ -47,6 +57,7 @@ __all__ = [
     "softmax",
     "softmax_cross_entropy",
     "sqrt",
+    "stack",
     "step",
     "sub",
     "sum",

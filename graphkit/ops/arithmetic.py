@@ -1,32 +1,15 @@
-"""Arithmetic ops: add sub mul div neg pow matmul, and ``sum_to`` (unbroadcasting).
+"""Arithmetic ops: add sub mul div neg pow matmul linear.
 
 Binary ops follow NumPy broadcasting; their backward may return gradients in the
-broadcast shape, and the engine sums them back to each input's shape with ``sum_to``.
+broadcast shape, and the engine sums them back to each input's shape (``backend.sum_to``).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from graphkit.backend import xp
+from graphkit.backend import sum_to, xp
 from graphkit.graph import Op
 from graphkit.ops.elementwise import log
-
-
-def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
-    """Sum ``g`` (array or Tensor) over the axes broadcasting added to ``shape``."""
-    if g.shape == shape:
-        return g
-    lead = g.ndim - len(shape)
-    if lead >= 0:
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
-        )
-        summed = g.sum(axis=axes, keepdims=True)
-        if summed.shape[lead:] == shape:
-            return summed.reshape(shape)
-    # A backward that returns a wrongly shaped gradient must fail loudly, not be reshaped.
-    raise ValueError(f"cannot sum a gradient of shape {g.shape} back to shape {shape}")
+from graphkit.ops.tangents import total
 
 
 class Add(Op):
@@ -38,6 +21,9 @@ class Add(Op):
     def backward(self, gy, y, a, b):
         return gy, gy
 
+    def jvp(self, dxs, y, a, b):
+        return total(*dxs)
+
 
 class Sub(Op):
     __slots__ = ()
@@ -48,6 +34,10 @@ class Sub(Op):
     def backward(self, gy, y, a, b):
         return gy, (-gy if self.needs_grad(1) else None)
 
+    def jvp(self, dxs, y, a, b):
+        da, db = dxs
+        return total(da, None if db is None else -db)
+
 
 class Mul(Op):
     __slots__ = ()
@@ -57,6 +47,10 @@ class Mul(Op):
 
     def backward(self, gy, y, a, b):
         return (gy * b if self.needs_grad(0) else None), (gy * a if self.needs_grad(1) else None)
+
+    def jvp(self, dxs, y, a, b):
+        da, db = dxs
+        return total(None if da is None else da * b, None if db is None else a * db)
 
 
 class Div(Op):
@@ -69,6 +63,10 @@ class Div(Op):
         ga = gy / b
         return ga, (-ga * y if self.needs_grad(1) else None)
 
+    def jvp(self, dxs, y, a, b):
+        da, db = dxs
+        return total(da, None if db is None else -y * db) / b
+
 
 class Neg(Op):
     __slots__ = ()
@@ -78,6 +76,9 @@ class Neg(Op):
 
     def backward(self, gy, y, x):
         return -gy
+
+    def jvp(self, dxs, y, x):
+        return -dxs[0]
 
 
 class Pow(Op):
@@ -96,6 +97,12 @@ class Pow(Op):
         # log(a) is -inf at a = 0 where a^b is 0; PyTorch takes that product as 0.
         gb = gy * y * log(a + (a == 0)) if self.needs_grad(1) else None
         return ga, gb
+
+    def jvp(self, dxs, y, a, b):
+        da, db = dxs
+        if da is not None:
+            da = da * 0 if isinstance(b, (int, float)) and b == 0 else da * b * a ** (b - 1)
+        return total(da, None if db is None else db * y * log(a + (a == 0)))
 
 
 class MatMul(Op):
@@ -129,6 +136,10 @@ class MatMul(Op):
             gb = sum_to(a2.swapaxes(-1, -2) @ gy2, b2.shape).reshape(b.shape)
         return ga, gb
 
+    def jvp(self, dxs, y, a, b):
+        da, db = dxs
+        return total(None if da is None else da @ b, None if db is None else a @ db)
+
 
 class Linear(Op):
     """x @ W + b with x (..., in), W (in, out), b (out,) or None -> (..., out).
@@ -156,6 +167,10 @@ class Linear(Op):
         if self.needs_grad(2):
             gb = gy.sum(axis=tuple(range(gy.ndim - 1)))
         return gx, gW, gb
+
+    def jvp(self, dxs, y, x, W, b):
+        dx, dW, db = dxs
+        return total(None if dx is None else dx @ W, None if dW is None else x @ dW, db)
 
 
 def _matmul_mismatch(a, b) -> str:

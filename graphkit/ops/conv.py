@@ -6,6 +6,7 @@ from typing import Any
 
 from graphkit.graph import Op
 from graphkit.ops.im2col import Pair, col2im_op, im2col_array, im2col_op, output_size, pair
+from graphkit.ops.tangents import total
 from graphkit.tensor import Tensor
 
 
@@ -65,6 +66,15 @@ class Conv2d(Op):
         if self.needs_grad(2):
             gb = gy_rows.sum(axis=1)
         return gx, gW, gb
+
+    def jvp(self, dxs, y, x, W, b):
+        dx, dW, db = dxs
+        geometry = {"stride": self.stride, "pad": self.pad}
+        return total(
+            None if dx is None else Conv2d.apply(dx, W, None, **geometry),
+            None if dW is None else Conv2d.apply(x, dW, None, **geometry),
+            None if db is None else db.reshape(1, -1, 1, 1),
+        )
 
 
 def conv2d(x: Any, W: Any, b: Any = None, stride: int | Pair = 1, pad: int | Pair = 0) -> Any:

@@ -40,6 +40,9 @@ class Dropout(Op):
     def backward(self, gy, y, x):
         return gy * self.saved
 
+    def jvp(self, dxs, y, x):
+        return dxs[0] * self.saved
+
     def params(self) -> dict[str, Any]:
         return {"p": self.p}
 

@@ -19,6 +19,9 @@ class Exp(Op):
     def backward(self, gy, y, x):
         return gy * y
 
+    def jvp(self, dxs, y, x):
+        return dxs[0] * y
+
 
 class Log(Op):
     __slots__ = ()
@@ -28,6 +31,9 @@ class Log(Op):
 
     def backward(self, gy, y, x):
         return gy / x
+
+    def jvp(self, dxs, y, x):
+        return dxs[0] / x
 
 
 class Sqrt(Op):
@@ -39,6 +45,9 @@ class Sqrt(Op):
     def backward(self, gy, y, x):
         return gy / (2 * y)
 
+    def jvp(self, dxs, y, x):
+        return dxs[0] / (2 * y)
+
 
 class Abs(Op):
     __slots__ = ()
@@ -49,6 +58,9 @@ class Abs(Op):
     def backward(self, gy, y, x):
         return gy * xp.sign(array_of(x))
 
+    def jvp(self, dxs, y, x):
+        return dxs[0] * xp.sign(array_of(x))
+
 
 class Relu(Op):
     __slots__ = ()
@@ -58,6 +70,9 @@ class Relu(Op):
 
     def backward(self, gy, y, x):
         return gy * (x > 0)
+
+    def jvp(self, dxs, y, x):
+        return dxs[0] * (array_of(x) > 0)
 
 
 class Sigmoid(Op):
@@ -78,6 +93,9 @@ class Sigmoid(Op):
     def backward(self, gy, y, x):
         return gy * y * (1 - y)
 
+    def jvp(self, dxs, y, x):
+        return dxs[0] * y * (1 - y)
+
 
 class Tanh(Op):
     __slots__ = ()
@@ -87,6 +105,9 @@ class Tanh(Op):
 
     def backward(self, gy, y, x):
         return gy * (1 - y * y)
+
+    def jvp(self, dxs, y, x):
+        return dxs[0] * (1 - y * y)
 
 
 class Step(Op):
@@ -99,6 +120,9 @@ class Step(Op):
 
     def backward(self, gy, y, x):
         return xp.zeros_like(array_of(x))
+
+    def jvp(self, dxs, y, x):
+        return None
 
 
 class Cast(Op):
@@ -114,6 +138,9 @@ class Cast(Op):
 
     def backward(self, gy, y, x):
         return cast(gy, dtype=x.dtype)
+
+    def jvp(self, dxs, y, x):
+        return cast(dxs[0], dtype=self.dtype)
 
 
 exp = Exp.apply

@@ -166,6 +166,9 @@ class Im2col(Op):
             layout=self.layout,
         )
 
+    def jvp(self, dxs, y, x):
+        return im2col_op(dxs[0], **self.params())
+
 
 class Col2im(Op):
     """Columns in ``layout`` -> (B, C, H, W), each window added back where im2col took it."""
@@ -195,6 +198,9 @@ class Col2im(Op):
         return im2col_op(
             gy, kernel_size=self.kernel_size, stride=self.stride, pad=self.pad, layout=self.layout
         )
+
+    def jvp(self, dxs, y, cols):
+        return col2im_op(dxs[0], **self.params())
 
 
 im2col_op = Im2col.apply

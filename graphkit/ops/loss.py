@@ -9,6 +9,7 @@ from __future__ import annotations
 from graphkit.backend import xp
 from graphkit.graph import Op
 from graphkit.ops.elementwise import exp
+from graphkit.ops.tangents import total
 from graphkit.tensor import Tensor, array_of
 
 
@@ -31,6 +32,10 @@ class Softmax(Op):
     def backward(self, gy, y, x):
         return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
 
+    def jvp(self, dxs, y, x):
+        dx = dxs[0]
+        return y * (dx - (dx * y).sum(axis=self.axis, keepdims=True))
+
 
 class LogSoftmax(Op):
     __slots__ = ("axis",)
@@ -43,6 +48,10 @@ class LogSoftmax(Op):
 
     def backward(self, gy, y, x):
         return gy - exp(y) * gy.sum(axis=self.axis, keepdims=True)
+
+    def jvp(self, dxs, y, x):
+        dx = dxs[0]
+        return dx - (exp(y) * dx).sum(axis=self.axis, keepdims=True)
 
 
 class SoftmaxCrossEntropy(Op):
@@ -94,6 +103,21 @@ class SoftmaxCrossEntropy(Op):
         g_target = -log_softmax(logits) * scale if self.needs_grad(1) else None
         return g_logits, g_target
 
+    def jvp(self, dxs, loss, logits, target):
+        d_logits, d_target = dxs
+        batch = logits.shape[0]
+        probs = softmax(logits) if isinstance(logits, Tensor) else self.saved
+        d_loss = None
+        if d_logits is not None:
+            d_logp = d_logits - (probs * d_logits).sum(axis=-1, keepdims=True)
+            if array_of(target).ndim == 1:
+                d_loss = -d_logp[xp.arange(batch), array_of(target)].sum() / batch
+            else:
+                d_loss = -(target * d_logp).sum() / batch
+        if d_target is not None:
+            d_loss = total(d_loss, -(d_target * log_softmax(logits)).sum() / batch)
+        return d_loss
+
 
 class MeanSquaredError(Op):
     name = "mse"
@@ -107,6 +131,11 @@ class MeanSquaredError(Op):
         g = (y - t) * (2 * gy / max(_broadcast_size(y, t), 1))
         return g, (-g if self.needs_grad(1) else None)
 
+    def jvp(self, dxs, loss, y, t):
+        dy, dt = dxs
+        d_diff = total(dy, None if dt is None else -dt)
+        return (2 * (y - t) * d_diff).sum() / max(_broadcast_size(y, t), 1)
+
 
 class MeanAbsoluteError(Op):
     name = "mae"
@@ -119,6 +148,12 @@ class MeanAbsoluteError(Op):
         sign = xp.sign(array_of(y) - array_of(t))
         g = sign * (gy / max(_broadcast_size(y, t), 1))
         return g, (-g if self.needs_grad(1) else None)
+
+    def jvp(self, dxs, loss, y, t):
+        dy, dt = dxs
+        d_diff = total(dy, None if dt is None else -dt)
+        sign = xp.sign(array_of(y) - array_of(t))
+        return (sign * d_diff).sum() / max(_broadcast_size(y, t), 1)
 
 
 def _broadcast_size(a, b) -> int:

@@ -63,6 +63,9 @@ class MaxPool2d(Op):
     def backward(self, gy, y, x):
         return scatter_to_argmax(gy, **_geometry(self, self.saved, x.shape))
 
+    def jvp(self, dxs, y, x):
+        return gather_at_argmax(dxs[0], **_geometry(self, self.saved, x.shape))
+
 
 class ScatterToArgmax(Op):
     """g (B, C, OH, OW) -> zeros (B, C, H, W) with each g added at its window's arg-max.
@@ -113,6 +116,9 @@ class ScatterToArgmax(Op):
     def backward(self, gy, y, g):
         return gather_at_argmax(gy, **_geometry(self, self.argmax, self.input_shape))
 
+    def jvp(self, dxs, y, g):
+        return scatter_to_argmax(dxs[0], **_geometry(self, self.argmax, self.input_shape))
+
     def params(self) -> dict[str, Any]:
         """What graph drawings show: the geometry, not the arg-max array."""
         return {"kernel_size": self.kernel_size, "stride": self.stride, "pad": self.pad}
@@ -137,6 +143,9 @@ class GatherAtArgmax(ScatterToArgmax):
 
     def backward(self, gy, y, x):
         return scatter_to_argmax(gy, **_geometry(self, self.argmax, self.input_shape))
+
+    def jvp(self, dxs, y, x):
+        return gather_at_argmax(dxs[0], **_geometry(self, self.argmax, self.input_shape))
 
 
 def _select(values: ndarray, mask: ndarray, finite: bool) -> ndarray:

@@ -27,6 +27,9 @@ class Sum(Op):
     def backward(self, gy, y, x):
         return broadcast_to(gy.reshape(_kept_shape(x.shape, self.axis)), shape=x.shape)
 
+    def jvp(self, dxs, y, x):
+        return dxs[0].sum(axis=self.axis, keepdims=self.keepdims)
+
 
 class Mean(Sum):
     __slots__ = ()
@@ -40,6 +43,9 @@ class Mean(Sum):
         count = x.size // y.size if x.size else 1
         return super().backward(gy, y, x) / count
 
+    def jvp(self, dxs, y, x):
+        return dxs[0].mean(axis=self.axis, keepdims=self.keepdims)
+
 
 class Max(Sum):
     """The maximum; tied maxima share the gradient equally (as ``torch.amax``)."""
@@ -50,10 +56,18 @@ class Max(Sum):
         return x.max(axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, gy, y, x):
-        kept = _kept_shape(x.shape, self.axis)
-        is_max = array_of(x) == array_of(y).reshape(kept)
+        return broadcast_to(gy.reshape(_kept_shape(x.shape, self.axis)), shape=x.shape) * (
+            self._shares(y, x)
+        )
+
+    def jvp(self, dxs, y, x):
+        return (dxs[0] * self._shares(y, x)).sum(axis=self.axis, keepdims=self.keepdims)
+
+    def _shares(self, y, x):
+        """Each element's share of the maximum of its slice: 1/k at a k-way tie, else 0."""
+        is_max = array_of(x) == array_of(y).reshape(_kept_shape(x.shape, self.axis))
         share = is_max / is_max.sum(axis=axes_of(self.axis, x.ndim), keepdims=True)
-        return broadcast_to(gy.reshape(kept), shape=x.shape) * share.astype(x.dtype)
+        return share.astype(x.dtype)
 
 
 sum = Sum.apply

@@ -1,10 +1,11 @@
-"""Shape ops: reshape, transpose, broadcast_to, getitem and its adjoint scatter_add."""
+"""Shape ops: reshape, transpose, broadcast_to, getitem and its adjoint scatter_add, stack,
+identity."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from graphkit.backend import xp
+from graphkit.backend import sum_to, xp
 from graphkit.graph import Op
 from graphkit.tensor import Tensor
 
@@ -20,6 +21,9 @@ class Reshape(Op):
 
     def backward(self, gy, y, x):
         return gy.reshape(x.shape)
+
+    def jvp(self, dxs, y, x):
+        return dxs[0].reshape(self.shape)
 
 
 class Transpose(Op):
@@ -39,6 +43,9 @@ class Transpose(Op):
         # Negative axes count from the end; normalise them before inverting the permutation.
         return gy.transpose(tuple(xp.argsort([a % x.ndim for a in self.axes])))
 
+    def jvp(self, dxs, y, x):
+        return dxs[0].transpose(self.axes)
+
 
 class BroadcastTo(Op):
     """``x`` repeated along broadcast axes to ``shape``; backward sums them back."""
@@ -52,10 +59,10 @@ class BroadcastTo(Op):
         return xp.broadcast_to(x, self.shape)
 
     def backward(self, gy, y, x):
-        # sum_to lives with the arithmetic ops; imported here to keep the modules acyclic.
-        from graphkit.ops.arithmetic import sum_to
-
         return sum_to(gy, x.shape)
+
+    def jvp(self, dxs, y, x):
+        return broadcast_to(dxs[0], shape=self.shape)
 
 
 def _normalize_index(index: Any) -> Any:
@@ -93,6 +100,9 @@ class GetItem(Op):
     def backward(self, gy, y, x):
         return scatter_add(gy, shape=x.shape, index=self.index)
 
+    def jvp(self, dxs, y, x):
+        return getitem(dxs[0], index=self.index)
+
     def label(self) -> str:
         return f"getitem {_index_text(self.index)}"
 
@@ -118,6 +128,9 @@ class ScatterAdd(Op):
     def backward(self, gy, y, g):
         return getitem(gy, index=self.index)
 
+    def jvp(self, dxs, y, g):
+        return scatter_add(dxs[0], shape=self.shape, index=self.index)
+
 
 def _index_text(index: Any) -> str:
     parts = index if isinstance(index, tuple) else (index,)
@@ -132,8 +145,58 @@ def _index_text(index: Any) -> str:
     return "[" + ", ".join(text) + "]"
 
 
+class Identity(Op):
+    """``x`` itself as a new node: a separate handle on the same values, for transforms
+    that differentiate with respect to one use of a tensor."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return x
+
+    def backward(self, gy, y, x):
+        return gy
+
+    def jvp(self, dxs, y, x):
+        return dxs[0]
+
+
+class Stack(Op):
+    """Inputs of one shape joined along a new axis ``axis`` (NumPy's ``stack``)."""
+
+    __slots__ = ("axis",)
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        return xp.stack(xs, axis=self.axis)
+
+    def backward(self, gy, y, *xs):
+        axis = self.axis % gy.ndim
+        lead = (slice(None),) * axis
+        grads = tuple(getitem(gy, index=(*lead, i)) for i in range(len(xs)))
+        return grads if len(grads) > 1 else grads[0]  # a one-input op returns one gradient
+
+    def jvp(self, dxs, y, *xs):
+        zeros = None
+        filled = []
+        for x, dx in zip(xs, dxs):
+            if dx is None:
+                zeros = xp.zeros(xp.shape(x), dtype=y.dtype) if zeros is None else zeros
+                dx = zeros
+            filled.append(dx)
+        return Stack.apply(*filled, axis=self.axis)
+
+
 reshape = Reshape.apply
 transpose = Transpose.apply
 broadcast_to = BroadcastTo.apply
 getitem = GetItem.apply
 scatter_add = ScatterAdd.apply
+identity = Identity.apply
+
+
+def stack(xs, axis: int = 0):
+    """Arrays or Tensors of one shape joined along a new axis ``axis``."""
+    return Stack.apply(*xs, axis=axis)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from graphkit.graph import Scope
+from graphkit.scope import Scope
 from graphkit.viz.labels import escape
 from graphkit.viz.modules import ScopeChains, module_title
 from graphkit.viz.style import CLUSTER_ATTRIBUTES

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graphkit.graph import Scope
+from graphkit.scope import Scope
 from graphkit.tensor import Tensor
 from graphkit.viz import labels
 from graphkit.viz.modules import module_title

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from graphkit.graph import Op, Scope
+from graphkit.graph import Op
+from graphkit.scope import Scope
 from graphkit.tensor import Tensor
 from graphkit.viz import labels
 from graphkit.viz.clusters import nest_in_clusters

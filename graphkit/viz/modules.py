@@ -1,14 +1,15 @@
 """Module calls in a drawing: which call each op belongs to, and which calls collapse.
 
 Every op remembers the innermost module call it ran in (``op.scope``, a
-``graphkit.graph.Scope``); following ``.parent`` gives the chain of calls around it.
+``graphkit.scope.Scope``); following ``.parent`` gives the chain of calls around it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from graphkit.graph import Op, Scope
+from graphkit.graph import Op
+from graphkit.scope import Scope
 
 
 class ScopeChains:

@@ -16,7 +16,7 @@ import pytest
 
 import graphkit as gk
 from graphkit import nn
-from graphkit.graph import module_scope
+from graphkit.scope import module_scope
 from graphkit.viz import to_dot
 from graphkit.viz.style import KIND_ATTRIBUTES, Kind
 

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import graphkit as gk
-from graphkit.graph import module_scope
+from graphkit.scope import module_scope
 from graphkit.viz import draw, render, to_dot
 
 SVG = "{http://www.w3.org/2000/svg}"
