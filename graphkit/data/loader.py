@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import ArrayLike
 
-from graphkit.data.transforms import Transform, resolve_rng
+from graphkit.data.transforms import Transform, apply_transform, resolve_rng, takes_rng
 
 
 class DataLoader:
@@ -21,8 +21,15 @@ class DataLoader:
     epochs is the same on every run; without it, draws come from NumPy's global
     RNG, so ``np.random.seed(n)`` makes a run repeatable.
 
-    ``transform(x_batch, rng)`` is applied to each x batch (see
-    ``graphkit.data.transforms`` for the convention); t is passed through.
+    ``transform`` is applied to each x batch; t is passed through. It is either a
+    one-argument ``transform(x_batch)``, as in torchvision, or a random augmentation
+    ``transform(x_batch, rng)``, which gets the loader's generator. The two are told apart
+    from the signature (``graphkit.data.transforms.takes_rng``): the generator is passed
+    when the second positional parameter is required or named ``rng``.
+
+    Raises:
+        TypeError: ``transform`` fits neither kind (e.g. it takes no positional argument,
+            or three).
     """
 
     def __init__(
@@ -52,6 +59,8 @@ class DataLoader:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
+        if transform is not None:
+            takes_rng(transform)  # a transform of neither kind fails here, not mid-epoch
         self.transform = transform
         self.drop_last = drop_last
         self._rng = None if seed is None else np.random.default_rng(seed)
@@ -63,7 +72,8 @@ class DataLoader:
         return math.ceil(len(self.x) / self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        needs_rng = self.shuffle or self.transform is not None
+        random_transform = self.transform is not None and takes_rng(self.transform)
+        needs_rng = self.shuffle or random_transform
         # Only draw from the global RNG when randomness is used, so that a plain
         # sequential loader leaves the caller's random stream untouched.
         rng = resolve_rng(self._rng) if needs_rng else None
@@ -73,7 +83,7 @@ class DataLoader:
             indices = order[batch * self.batch_size : (batch + 1) * self.batch_size]
             x_batch = self.x[indices]
             if self.transform is not None:
-                x_batch = self.transform(x_batch, rng)
+                x_batch = apply_transform(self.transform, random_transform, x_batch, rng)
             yield x_batch, self.t[indices]
 
     def __repr__(self) -> str:

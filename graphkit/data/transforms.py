@@ -1,10 +1,16 @@
 """Batch transforms for image data: normalisation and random augmentation.
 
-Calling convention: a transform is a callable ``transform(x, rng)`` that takes a
-batch ``x`` and an ``np.random.Generator`` and returns a new batch of the same
-shape; it never modifies ``x``. ``rng`` may be left out (None), in which case
-random draws come from NumPy's global RNG, so ``np.random.seed(n)`` makes them
-repeatable. ``DataLoader`` passes its own generator.
+Calling convention: a transform is a callable that takes a batch ``x`` and returns a new
+batch of the same shape, never modifying ``x``. It comes in two kinds:
+
+- ``transform(x)``, as in torchvision: deterministic, or drawing from wherever it likes;
+- ``transform(x, rng)``, for random augmentations: ``rng`` is an ``np.random.Generator``
+  (``DataLoader`` passes its own, so a seeded loader repeats its augmentations). The
+  transforms here also accept ``rng=None``: random draws then come from NumPy's global RNG,
+  so ``np.random.seed(n)`` makes them repeatable.
+
+``takes_rng`` tells the two apart from the signature (see there); ``DataLoader`` and
+``Compose`` accept both kinds.
 
 Image batches may be shaped (B, H*W) with square images (the side is the
 square root), (B, H, W) or (B, C, H, W). Results are float: the input's dtype
@@ -13,12 +19,18 @@ when it is floating, float64 otherwise.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import numpy as np
 
-Transform = Callable[[np.ndarray, np.random.Generator | None], np.ndarray]
+BatchTransform = Callable[[np.ndarray], np.ndarray]
+RandomTransform = Callable[[np.ndarray, np.random.Generator | None], np.ndarray]
+Transform = BatchTransform | RandomTransform
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
 def resolve_rng(rng: np.random.Generator | None) -> np.random.Generator:
@@ -28,16 +40,76 @@ def resolve_rng(rng: np.random.Generator | None) -> np.random.Generator:
     return np.random.default_rng(np.random.randint(0, 2**63 - 1, dtype=np.int64))
 
 
+def takes_rng(transform: object) -> bool:
+    """True for a ``transform(x, rng)``, False for a one-argument ``transform(x)``.
+
+    Read from the signature: a transform takes the generator when its second positional
+    parameter is required (``lambda x, rng: ...``) or is named ``rng`` (``def f(x,
+    rng=None)``, as the transforms here); otherwise it is called with the batch alone
+    (optional parameters keep their defaults: ``def f(x, scale=2.0)`` is one-argument).
+
+    Raises:
+        TypeError: ``transform`` is not callable, cannot take the batch as its only
+            positional argument nor the batch and a generator (no positional parameter,
+            three or more required ones, or a required keyword-only one), or has no
+            readable signature.
+    """
+    name = getattr(transform, "__qualname__", None) or type(transform).__name__
+    if not callable(transform):
+        raise TypeError(f"a transform must be callable, got {type(transform).__name__}")
+    try:
+        parameters = list(inspect.signature(transform).parameters.values())
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"cannot read the parameters of transform {name}; wrap it, e.g. "
+            "transform=lambda x: f(x)"
+        ) from None
+    positional = [p for p in parameters if p.kind in _POSITIONAL]
+    required = [p for p in positional if p.default is inspect.Parameter.empty]
+    takes_any = positional or any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters)
+    keywords = [
+        p.name
+        for p in parameters
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is inspect.Parameter.empty
+    ]
+    if not takes_any or len(required) > 2 or keywords:
+        signature = ", ".join(str(p) for p in parameters)
+        raise TypeError(
+            f"transform {name}({signature}) fits neither transform(x_batch) nor "
+            "transform(x_batch, rng): it must take the batch as its one required positional "
+            "argument, plus the random generator as a second one for random augmentations"
+        )
+    return len(required) == 2 or (len(positional) >= 2 and positional[1].name == "rng")
+
+
+def apply_transform(
+    transform: Transform, random: bool, x: np.ndarray, rng: np.random.Generator | None
+) -> np.ndarray:
+    """``transform(x, rng)`` when ``random`` (``takes_rng(transform)``), else ``transform(x)``."""
+    if random:
+        return cast(RandomTransform, transform)(x, rng)
+    return cast(BatchTransform, transform)(x)
+
+
 class Compose:
-    """Apply transforms in order, sharing one generator: ``Compose([a, b])(x) == b(a(x))``."""
+    """Apply transforms in order, sharing one generator: ``Compose([a, b])(x) == b(a(x))``.
+
+    Each may be a ``transform(x)`` or a ``transform(x, rng)`` (see ``takes_rng``); only the
+    second kind gets the generator.
+
+    Raises:
+        TypeError: one of ``transforms`` fits neither kind.
+    """
 
     def __init__(self, transforms: Sequence[Transform]) -> None:
         self.transforms = list(transforms)
+        self._takes_rng = [takes_rng(transform) for transform in self.transforms]
 
     def __call__(self, x: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
-        rng = resolve_rng(rng)
-        for transform in self.transforms:
-            x = transform(x, rng)
+        if any(self._takes_rng):
+            rng = resolve_rng(rng)
+        for transform, random in zip(self.transforms, self._takes_rng):
+            x = apply_transform(transform, random, x, rng)
         return x
 
     def __repr__(self) -> str:
@@ -61,7 +133,7 @@ class Normalize:
         if np.any(self.std == 0):
             raise ValueError(f"std must be nonzero, got {self.std}")
 
-    def __call__(self, x: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+    def __call__(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
         dtype = _float_dtype(x)
         mean, std = self.mean.astype(dtype), self.std.astype(dtype)

@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from graphkit.data import DataLoader, one_hot, train_test_split
+from graphkit.data.transforms import takes_rng
 
 
 def aligned(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -94,6 +95,69 @@ def test_transform_gets_each_x_batch_and_a_generator():
         np.testing.assert_array_equal(x_batch[:, 0] * 10, t_batch * 2)
     assert len(calls) == 3
     assert all(isinstance(rng, np.random.Generator) for rng in calls)
+
+
+def test_one_argument_transform_as_in_torchvision():
+    x, t = aligned(9)
+    loader = DataLoader(x, t, 4, shuffle=False, transform=lambda x_batch: x_batch * 2)
+    for x_batch, t_batch in loader:
+        np.testing.assert_array_equal(x_batch[:, 0] * 10, t_batch * 2)
+
+
+def scale(x_batch, factor=2.0):
+    return x_batch * factor
+
+
+def optional_rng(x_batch, rng=None):
+    assert isinstance(rng, np.random.Generator)
+    return x_batch
+
+
+@pytest.mark.parametrize(
+    ("transform", "random"),
+    [
+        (lambda x: x, False),
+        (scale, False),  # optional parameters keep their defaults
+        (np.negative, False),  # a ufunc: out=, where=, ... are optional
+        (lambda *batch: batch[0], False),
+        (lambda x, rng: x, True),
+        (lambda x, generator: x, True),  # two required: the second is the generator
+        (optional_rng, True),  # optional, but named rng
+    ],
+)
+def test_the_kind_of_transform_is_read_from_its_signature(transform, random):
+    assert takes_rng(transform) is random
+    x, t = aligned(5)
+    batches = list(DataLoader(x, t, 2, shuffle=False, transform=transform, seed=0))
+    assert len(batches) == 3
+
+
+def test_a_one_argument_transform_leaves_the_global_rng_alone():
+    x, t = aligned(5)
+    np.random.seed(0)
+    list(DataLoader(x, t, 2, shuffle=False, transform=lambda x_batch: x_batch + 1))
+    assert np.random.randint(1000) == np.random.RandomState(0).randint(1000)
+
+
+def needs_a_keyword(x_batch, *, mean):
+    return x_batch - mean
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [lambda: 0, lambda x, rng, extra: x, needs_a_keyword, lambda *, x: x],
+    ids=["no argument", "three", "keyword-only", "keyword-only batch"],
+)
+def test_a_transform_of_neither_kind_is_a_type_error_at_construction(transform):
+    x, t = aligned(4)
+    with pytest.raises(TypeError, match=r"fits neither transform\(x_batch\) nor transform\("):
+        DataLoader(x, t, 2, transform=transform)
+
+
+def test_a_transform_must_be_callable():
+    x, t = aligned(4)
+    with pytest.raises(TypeError, match="a transform must be callable, got str"):
+        DataLoader(x, t, 2, transform="normalize")
 
 
 def test_accepts_array_likes():

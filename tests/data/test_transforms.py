@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from graphkit.data import Compose, DataLoader, Normalize, RandomRotation, RandomShift
-from graphkit.data.transforms import rotate, shift
+from graphkit.data.transforms import rotate, shift, takes_rng
 
 
 @pytest.fixture
@@ -16,7 +16,7 @@ LAYOUTS = {
     "(B, H, W)": lambda batch: batch[:, 0],
     "(B, C, H, W)": lambda batch: batch,
 }
-RANDOM_TRANSFORMS = [
+TRANSFORMS = [
     RandomRotation(30),
     RandomShift(2),
     Normalize(0.5, 0.25),
@@ -25,16 +25,16 @@ RANDOM_TRANSFORMS = [
 
 
 @pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
-@pytest.mark.parametrize("transform", RANDOM_TRANSFORMS, ids=repr)
+@pytest.mark.parametrize("transform", TRANSFORMS, ids=repr)
 def test_shape_kept_and_input_untouched(images, layout, transform):
     batch = layout(images)
     original = batch.copy()
-    out = transform(batch, np.random.default_rng(1))
+    out = Compose([transform])(batch, np.random.default_rng(1))
     assert out.shape == batch.shape and out.dtype == np.float64
     np.testing.assert_array_equal(batch, original)
 
 
-@pytest.mark.parametrize("transform", RANDOM_TRANSFORMS, ids=repr)
+@pytest.mark.parametrize("transform", TRANSFORMS, ids=repr)
 def test_float32_stays_float32_and_integers_become_float64(images, transform):
     assert transform(images.astype(np.float32)).dtype == np.float32
     assert transform((images * 255).astype(np.uint8)).dtype == np.float64
@@ -161,3 +161,26 @@ def test_transforms_run_inside_a_data_loader(images):
     loader = DataLoader(flat, np.arange(4), 3, transform=RandomShift(1), seed=0)
     shapes = [x_batch.shape for x_batch, _ in loader]
     assert shapes == [(3, 36), (1, 36)]
+
+
+def test_the_transforms_here_say_which_kind_they_are():
+    assert takes_rng(RandomRotation(10)) and takes_rng(RandomShift(1))
+    assert takes_rng(Compose([Normalize(0.0, 1.0)]))
+    assert not takes_rng(Normalize(0.0, 1.0))
+
+
+def test_compose_mixes_one_argument_and_random_transforms(images):
+    augment = Compose([lambda x: x * 2, RandomShift(1), Normalize(1.0, 0.5)])
+    expected = (RandomShift(1)(images * 2, np.random.default_rng(3)) - 1.0) / 0.5
+    np.testing.assert_array_equal(augment(images, np.random.default_rng(3)), expected)
+
+
+def test_compose_of_one_argument_transforms_leaves_the_global_rng_alone(images):
+    np.random.seed(0)
+    Compose([Normalize(0.0, 2.0), np.negative])(images)
+    assert np.random.randint(1000) == np.random.RandomState(0).randint(1000)
+
+
+def test_compose_rejects_a_transform_of_neither_kind():
+    with pytest.raises(TypeError, match=r"transform .*fits neither transform\(x_batch\)"):
+        Compose([RandomShift(1), lambda x, rng, scale: x])
