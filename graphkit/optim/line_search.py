@@ -5,8 +5,8 @@ Along the ray ``x + t d`` (``t >= 0``) the objective is ``phi(t) = f(x + t d)``,
     phi'(t)  = grad f(x + t d) . d
     phi''(t) = d . H(x + t d) d
 
-where ``H d`` is a Hessian-vector product: the gradient of ``grad f`` contracted with
-``d``, which ``gk.grad(..., create_graph=True)`` differentiates a second time.
+both read off one forward-mode pass over the gradient: the jvp of ``(grad f, f)`` along
+``d`` is ``(H d, grad f . d)``, a Hessian-vector product with no Hessian formed.
 ``f`` maps a Tensor of ``x``'s shape to a scalar Tensor; arrays here are float64.
 """
 
@@ -18,6 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from graphkit.autograd import grad
+from graphkit.func import grad_and_value, jvp
 from graphkit.graph import no_grad
 from graphkit.tensor import Tensor
 
@@ -34,12 +35,15 @@ ARMIJO_C = 1e-4
 ARMIJO_SHRINK = 0.5
 
 
-def _evaluate(f: Objective, x: np.ndarray) -> tuple[Tensor, Tensor]:
-    point = Tensor(x, requires_grad=True)
-    value = f(point)
+def _scalar(value: object) -> Tensor:
     if not isinstance(value, Tensor) or value.size != 1:
         raise TypeError(f"f must return a scalar Tensor, got {value!r}")
-    return point, value
+    return value
+
+
+def _evaluate(f: Objective, x: np.ndarray) -> tuple[Tensor, Tensor]:
+    point = Tensor(x, requires_grad=True)
+    return point, _scalar(f(point))
 
 
 def value_and_gradient(f: Objective, x: np.ndarray) -> tuple[float, np.ndarray]:
@@ -53,16 +57,9 @@ def directional_derivatives(
     f: Objective, point: np.ndarray, direction: np.ndarray
 ) -> tuple[float, float]:
     """``(phi'(t), phi''(t))`` at ``point = x + t * direction``."""
-    point_tensor, value = _evaluate(f, point)
-    (gradient,) = grad(value, point_tensor, create_graph=True)
-    slope = float(np.vdot(gradient.data, direction))
-    if not gradient.requires_grad:  # f is linear: its gradient is a constant
-        return slope, 0.0
-    # H is symmetric, so the vector-Jacobian product of grad f with d is H d.
-    (hessian_direction,) = grad(gradient, point_tensor, grad_outputs=direction, allow_unused=True)
-    if hessian_direction is None:
-        return slope, 0.0
-    return slope, float(np.vdot(hessian_direction.data, direction))
+    gradient_and_value = grad_and_value(lambda t: _scalar(f(t)))
+    _, (hessian_direction, slope) = jvp(gradient_and_value, (point,), (direction,))
+    return slope.item(), float(np.vdot(hessian_direction.data, direction))
 
 
 def exact_line_search(f: Objective, x: np.ndarray, direction: np.ndarray) -> float:
