@@ -27,7 +27,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from benchmarks import conv_steps, drawing, graph_overhead, memory, mlp_steps
+from benchmarks import conv_steps, drawing, forward_mode, graph_overhead, memory, mlp_steps
 from benchmarks.harness import Result, blas_threads, time_only, to_markdown, write_reports
 from graphkit.cli.arguments import positive_int
 
@@ -39,11 +39,13 @@ WORKLOADS = {
     "W5": graph_overhead.w5,
     "W6": graph_overhead.w6,
     "W7": graph_overhead.w7,
+    "W8": forward_mode.w8,
+    "W9": forward_mode.w9,
     "MEM": memory.peak_memory,
     "VIZ": drawing.drawing,
 }
 # Workloads timed variant by variant; the others (W7, MEM, VIZ) run once, in one process.
-VARIANTS = {"W1", "W2", "W3", "W4", "W5", "W6"}
+VARIANTS = {"W1", "W2", "W3", "W4", "W5", "W6", "W8", "W9"}
 
 
 def main(argv: list[str] | None = None) -> None:
