@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as _np
 
-from graphkit import data, func, functional, metrics, nn, ops, optim, testing, train, viz
+from graphkit import data, func, functional, metrics, nn, onnx, ops, optim, testing, train, viz
 from graphkit import functional as F
 from graphkit.autograd import grad
 from graphkit.graph import Op, enable_grad, is_grad_enabled, no_grad
@@ -47,6 +47,7 @@ __all__ = [
     "metrics",
     "nn",
     "no_grad",
+    "onnx",
     "ops",
     "optim",
     "tensor",

@@ -9,8 +9,9 @@ command is one module and one line in ``COMMANDS``.
     graph.py         graph MODEL --out FILE: draw one forward and loss pass
     model_graphs.py  the models ``graph`` draws, by name
     train.py         train MODEL --dataset ...: the options and the command
-    evaluate.py      evaluate RUN_DIR: the test accuracy of a trained run
-    run.py           a training run and its folder: train_run, evaluate_run, RunError
+    evaluate.py      evaluate RUN_DIR | --onnx FILE: the test accuracy of a trained run
+    export.py        export RUN_DIR --out FILE: a trained run as an ONNX model
+    run.py           a training run and its folder: train_run, evaluate_run, export_run
     zoo.py           the models ``train`` builds, by name
     datasets.py      the image data sets ``train`` reads, by name or folder
     experiments.py   python -m graphkit.cli.experiments regularization
@@ -22,10 +23,10 @@ import argparse
 from collections.abc import Sequence
 
 from graphkit import __version__
-from graphkit.cli import evaluate, graph, train
+from graphkit.cli import evaluate, export, graph, train
 
 #: The modules of the subcommands, in the order ``--help`` lists them.
-COMMANDS = (graph, train, evaluate)
+COMMANDS = (graph, train, evaluate, export)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,12 +22,17 @@ from graphkit.cli import zoo
 from graphkit.cli.datasets import ImageDataset, load_dataset
 from graphkit.data import Compose, DataLoader, RandomRotation, RandomShift, train_test_split
 from graphkit.files import atomic_output
+from graphkit.onnx import export as onnx_export
 from graphkit.tensor import Tensor
 from graphkit.train import EarlyStopping, History, fit, plots, predict
 
 WEIGHTS_FILE = "model.npz"
 CONFIG_FILE = "config.json"
 HISTORY_FILE = "history.json"
+#: The metadata keys ``export_run`` writes into an ONNX file.
+ONNX_MODEL_KEY = "graphkit.model"
+ONNX_DATASET_KEY = "graphkit.dataset"
+ONNX_ACCURACY_KEY = "graphkit.test_accuracy"
 #: Evaluation runs this many examples at a time; it does not change the results.
 EVAL_BATCH_SIZE = 256
 #: Optimizer -> learning rate used when --lr is not given.
@@ -117,16 +122,12 @@ def train_run(args: argparse.Namespace) -> RunResult:
     return RunResult(test_accuracy, out, history)
 
 
-def evaluate_run(run: str | Path, dataset_name: str | None = None) -> float:
-    """The test accuracy of a saved run: a run folder or the ``model.npz`` in one.
-
-    The model is rebuilt from ``config.json`` beside the weights and measured on
-    the test set of ``dataset_name`` (default: the data set it was trained on),
-    exactly as ``train_run`` measured it.
+def load_run(run: str | Path) -> tuple[nn.Module, dict[str, Any]]:
+    """The model of a saved run (a run folder or the ``model.npz`` in one), rebuilt from
+    ``config.json`` beside the weights, and that config.
 
     Raises:
-        RunError: the weights, their config or the data set are missing, or the
-            data set's images do not fit the model.
+        RunError: the weights or their config are missing.
     """
     weights = Path(run) / WEIGHTS_FILE if Path(run).is_dir() else Path(run)
     config_path = weights.parent / CONFIG_FILE
@@ -134,21 +135,118 @@ def evaluate_run(run: str | Path, dataset_name: str | None = None) -> float:
         if not path.is_file():
             raise RunError(f"{path} not found; give a run folder written by `graphkit train`")
     config = json.loads(config_path.read_text(encoding="utf-8"))
-    dtype = np.dtype(config["dtype"])
-    dataset = _load(dataset_name or config["dataset"], dtype)
-    input_shape = tuple(config["input_shape"])
-    if dataset.input_shape != input_shape or dataset.num_classes != config["num_classes"]:
-        raise RunError(
-            f"the model takes {config['num_classes']} classes of images {input_shape}, "
-            f"{dataset.name} has {dataset.num_classes} of {dataset.input_shape}"
-        )
     args = argparse.Namespace(**config["args"])
+    input_shape = tuple(config["input_shape"])
     model = zoo.build_model(config["model"], input_shape, config["num_classes"], args)
     model.load_state_dict(weights)
+    return model, config
+
+
+def evaluate_run(run: str | Path, dataset_name: str | None = None) -> float:
+    """The test accuracy of a saved run: a run folder or the ``model.npz`` in one.
+
+    The model is rebuilt by ``load_run`` and measured on the test set of ``dataset_name``
+    (default: the data set it was trained on), exactly as ``train_run`` measured it.
+
+    Raises:
+        RunError: the weights, their config or the data set are missing, or the
+            data set's images do not fit the model.
+    """
+    model, config = load_run(run)
+    dataset = _test_set(
+        dataset_name or config["dataset"],
+        np.dtype(config["dtype"]),
+        tuple(config["input_shape"]),
+        config["num_classes"],
+    )
     scores = predict(model, dataset.x_test, EVAL_BATCH_SIZE)
-    test_accuracy = metrics.accuracy(scores, dataset.t_test)
+    return _report(metrics.accuracy(scores, dataset.t_test))
+
+
+def export_run(run: str | Path, out: str | Path) -> Path:
+    """Write the model of a saved run as an ONNX file ``out``; returns its path.
+
+    The file's metadata names the model, the data set it was trained on (which
+    ``evaluate_onnx`` measures it on by default) and the test accuracy ``train`` measured.
+
+    Raises:
+        RunError: the weights or their config are missing.
+    """
+    model, config = load_run(run)
+    example = np.zeros((1, *config["input_shape"]), dtype=config["dtype"])
+    metadata = {
+        ONNX_MODEL_KEY: config["model"],
+        ONNX_DATASET_KEY: config["dataset"],
+        ONNX_ACCURACY_KEY: repr(config["test_accuracy"]),
+    }
+    out = Path(out)
+    try:
+        onnx_export(model, example, out, metadata=metadata)
+    except ImportError as error:
+        raise RunError(str(error)) from None
+    print(f"wrote {out}")
+    return out
+
+
+def evaluate_onnx(path: str | Path, dataset_name: str | None = None) -> float:
+    """The test accuracy of an ONNX classifier run in onnxruntime, on float32 images.
+
+    The data set is ``dataset_name``, or the one named in the file's metadata (as
+    ``export_run`` writes it); its images must have the shape the model takes.
+
+    Raises:
+        RunError: the file is missing or not an ONNX model onnxruntime can run, it names
+            no data set and none is given, or the data set is missing or does not fit.
+    """
+    ort = _import_onnxruntime()
+    if not Path(path).is_file():
+        raise RunError(f"{path} not found; write one with `graphkit export RUN_DIR --out FILE`")
+    try:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as error:  # onnxruntime raises its own classes for unreadable files
+        raise RunError(f"onnxruntime cannot load {path}: {error}".splitlines()[0]) from None
+    name = dataset_name or session.get_modelmeta().custom_metadata_map.get(ONNX_DATASET_KEY)
+    if name is None:
+        raise RunError(f"{path} does not say what it was trained on: give --dataset")
+    (model_input,), (model_output,) = session.get_inputs(), session.get_outputs()
+    dataset = _test_set(
+        name, np.dtype(np.float32), tuple(model_input.shape[1:]), model_output.shape[-1]
+    )
+    batches = (
+        dataset.x_test[start : start + EVAL_BATCH_SIZE]
+        for start in range(0, len(dataset.x_test), EVAL_BATCH_SIZE)
+    )
+    scores = np.concatenate([session.run(None, {model_input.name: x})[0] for x in batches])
+    return _report(metrics.accuracy(scores, dataset.t_test))
+
+
+def _test_set(
+    name: str, dtype: np.dtype, input_shape: tuple[Any, ...], num_classes: Any
+) -> ImageDataset:
+    """The data set ``name``; RunError unless its images are ``input_shape`` in
+    ``num_classes`` classes."""
+    dataset = _load(name, dtype)
+    if dataset.input_shape != input_shape or dataset.num_classes != num_classes:
+        raise RunError(
+            f"the model takes {num_classes} classes of images {input_shape}, "
+            f"{dataset.name} has {dataset.num_classes} of {dataset.input_shape}"
+        )
+    return dataset
+
+
+def _report(test_accuracy: float) -> float:
     print(f"test accuracy: {test_accuracy:.4f}")
     return test_accuracy
+
+
+def _import_onnxruntime() -> Any:
+    try:
+        import onnxruntime
+    except ImportError:
+        raise RunError(
+            "scoring an ONNX file needs onnxruntime: pip install 'graphkit[onnx]'"
+        ) from None
+    return onnxruntime
 
 
 def _load(name_or_path: str, dtype: np.dtype) -> ImageDataset:

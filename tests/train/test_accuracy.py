@@ -1,32 +1,18 @@
 """Accuracy floors on real data with fixed seeds: the engine trains networks that work.
 
-Fashion-MNIST comes from Debian's dataset-fashion-mnist package; without it these
-tests are skipped, except on CI (CI=true), where a missing data set is a failure.
+Fashion-MNIST comes from Debian's dataset-fashion-mnist package (the ``fashion`` fixture of
+tests/conftest.py); without it these tests are skipped, except on CI.
 """
-
-import os
 
 import numpy as np
 import pytest
 
 import graphkit as gk
-from graphkit.data import DataLoader, load_mnist
+from graphkit.data import DataLoader
 from graphkit.train import fit, predict
 from models import LeNet, TwoLayerNet
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def fashion():
-    """((x_train, t_train), (x_test, t_test)) with images (N, 1, 28, 28) in float32."""
-    try:
-        (x_train, t_train), (x_test, t_test) = load_mnist(kind="fashion", flatten=False)
-    except FileNotFoundError as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Fashion-MNIST must be installed on CI:\n{error}")
-        pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
-    return (x_train.astype(np.float32), t_train), (x_test.astype(np.float32), t_test)
 
 
 def test_two_layer_net_on_fashion_mnist(fashion):
