@@ -12,7 +12,9 @@ from graphkit.func.inputs import (
     any_linked,
     as_tensor_result,
     assemble,
+    depends_on_leaves,
     forward_input,
+    now,
     outputs_of,
     positions,
     split_aux,
@@ -51,6 +53,14 @@ def _tangents_out(
     return outputs, tuple(out_tangents), is_tuple, aux
 
 
+def _differentiated_outside(inputs: Sequence[Any], results: Sequence[Any], start: int) -> bool:
+    """Whether anything outside a forward-mode transform begun at tick ``start`` may
+    differentiate its ``results``: its inputs belong to a surrounding transform, or the
+    results were computed from tensors that require grad other than the leaves that
+    transforms inside it made for themselves."""
+    return any_linked(inputs) or depends_on_leaves(results, made_after=start)
+
+
 def jvp(
     f: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = False
 ) -> tuple[Any, ...]:
@@ -65,11 +75,12 @@ def jvp(
     tangents = _as_sequence(tangents, "tangents")
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(tangents)} tangents for {len(primals)} primals")
-    outer = any_linked((*primals, *tangents))
+    start = now()
     outputs, out_tangents, is_tuple, aux = _tangents_out(
         f, primals, dict(enumerate(tangents)), has_aux
     )
-    if not outer:  # nothing outside differentiates these: plain values, no graph kept
+    if not _differentiated_outside((*primals, *tangents), (*outputs, *out_tangents), start):
+        # Nothing outside differentiates these: plain values, no graph kept.
         outputs = tuple(o.detach() for o in outputs)
         out_tangents = tuple(t.detach() for t in out_tangents)
     value, tangent = (outputs, out_tangents) if is_tuple else (outputs[0], out_tangents[0])
@@ -88,7 +99,7 @@ def jacfwd(
     def transformed(*args: Any) -> Any:
         chosen = positions(argnums, len(args), "jacfwd")
         primals = [forward_input(a) if not isinstance(a, Tensor) else a for a in args]
-        outer = any_linked(primals)
+        start = now()
         columns: dict[int, list[tuple[Tensor, ...]]] = {i: [] for i in chosen}
         outputs: tuple[Tensor, ...] = ()
         is_tuple, aux = False, None
@@ -100,11 +111,13 @@ def jacfwd(
                 outputs, out_tangents, is_tuple, aux = _tangents_out(
                     f, primals, {i: seed.reshape(x.shape)}, has_aux
                 )
-                columns[i].append(
-                    out_tangents if outer else tuple(t.data for t in out_tangents)
-                )
+                columns[i].append(out_tangents)
         if not outputs:  # every chosen input is empty: run f once for the output shapes
             outputs, _, is_tuple, aux = _tangents_out(f, primals, {}, has_aux)
+        computed = [t for column in columns.values() for ts in column for t in ts]
+        if not _differentiated_outside(primals, computed, start):
+            columns = {i: [tuple(t.data for t in ts) for ts in column]
+                       for i, column in columns.items()}
         per_output = []
         for k, out in enumerate(outputs):
             jacobians = tuple(

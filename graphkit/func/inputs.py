@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+import weakref
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from graphkit import forward, ops
@@ -11,6 +13,19 @@ from graphkit.graph import is_grad_enabled
 from graphkit.tensor import Tensor
 
 Argnums = int | tuple[int, ...]
+
+# When each leaf a reverse-mode transform made for itself was made, on one clock with
+# ``now()``: a forward-mode transform that started earlier can tell such leaves, which
+# nothing outside it differentiates, from the caller's own tensors.
+_clock = itertools.count(1)
+# By id, dropped when the leaf dies (a WeakKeyDictionary would compare Tensors with ==,
+# which is elementwise).
+_made_at: dict[int, int] = {}
+
+
+def now() -> int:
+    """A tick of the clock that stamps the leaves transforms make (see ``depends_on_leaves``)."""
+    return next(_clock)
 
 
 def positions(argnums: Argnums, count: int, transform: str) -> tuple[int, ...]:
@@ -44,8 +59,36 @@ def reverse_input(x: Any) -> Tensor:
         leaf = Tensor(x.data, requires_grad=True)
         if x._tangents:
             leaf._tangents = dict(x._tangents)
-        return leaf
-    return Tensor(x, requires_grad=True)
+    else:
+        leaf = Tensor(x, requires_grad=True)
+    _made_at[id(leaf)] = now()
+    weakref.finalize(leaf, _made_at.pop, id(leaf), None)
+    return leaf
+
+
+def depends_on_leaves(
+    tensors: Iterable[Any], exclude: Iterable[Tensor] = (), made_after: int | None = None
+) -> bool:
+    """Whether any of ``tensors`` was computed from a leaf that requires grad, other than
+    those in ``exclude`` and those transforms made after the tick ``made_after``.
+
+    Functions may close over tensors that require grad (a model's parameters), so
+    whether a transform's result must stay differentiable is read off its graph.
+    """
+    skip = {id(x) for x in exclude}
+    seen: set[int] = set()
+    stack = [t for t in tensors if isinstance(t, Tensor)]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or id(t) in skip or not t.requires_grad:
+            continue
+        seen.add(id(t))
+        if t.grad_fn is None:
+            if made_after is None or _made_at.get(id(t), 0) <= made_after:
+                return True
+            continue
+        stack.extend(x for x in t.grad_fn.inputs if isinstance(x, Tensor))
+    return False
 
 
 def forward_input(x: Any) -> Tensor:

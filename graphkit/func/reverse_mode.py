@@ -12,6 +12,7 @@ from graphkit.func.inputs import (
     Argnums,
     as_output,
     assemble,
+    depends_on_leaves,
     outputs_of,
     positions,
     reverse_input,
@@ -21,12 +22,15 @@ from graphkit.graph import enable_grad
 from graphkit.tensor import Tensor
 
 
-def _nested(inputs: tuple[Tensor, ...], extra: Any = None) -> bool:
+def _nested(inputs: tuple[Tensor, ...], outputs: tuple[Tensor, ...], extra: Any = None) -> bool:
     """Whether the derivative must itself be differentiable: this transform runs inside
-    another (forward mode active, or inputs linked to a surrounding graph)."""
+    another (forward mode active, inputs linked to a surrounding graph), or the function
+    used tensors that require grad besides its inputs (a model's parameters)."""
     if forward.is_active() or any(x.grad_fn is not None for x in inputs):
         return True
-    return isinstance(extra, Tensor) and extra.requires_grad
+    if isinstance(extra, Tensor) and extra.requires_grad:
+        return True
+    return depends_on_leaves(outputs, exclude=inputs)
 
 
 def _gradients(
@@ -71,20 +75,12 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
                 raise ValueError(
                     f"vjp: cotangent of shape {xp.shape(c)} for an output of shape {out.shape}"
                 )
-        nested = _nested(inputs, next((c for c in cotangents if isinstance(c, Tensor)), None))
-        return _gradients(outputs, inputs, cotangents, nested)
+        extra = next((c for c in cotangents if isinstance(c, Tensor)), None)
+        return _gradients(outputs, inputs, cotangents, _nested(inputs, outputs, extra))
 
-    shown = _shown(outputs, inputs)
+    shown = outputs if _nested(inputs, outputs) else tuple(o.detach() for o in outputs)
     value = shown if is_tuple else shown[0]
     return (value, vjp_fn, aux) if has_aux else (value, vjp_fn)
-
-
-def _shown(outputs: tuple[Tensor, ...], inputs: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
-    """The outputs as the caller sees them: detached unless a surrounding transform
-    differentiates them too."""
-    if _nested(inputs):
-        return outputs
-    return tuple(o.detach() for o in outputs)
 
 
 def grad_and_value(
@@ -109,8 +105,10 @@ def grad_and_value(
                 f"{value.shape}; use jacrev or vjp for a non-scalar output"
             )
         seed = xp.ones(value.shape, dtype=value.dtype)
-        grads = _gradients((value,), inputs, (seed,), _nested(inputs))
-        (value,) = _shown((value,), inputs)
+        nested = _nested(inputs, (value,))
+        grads = _gradients((value,), inputs, (seed,), nested)
+        if not nested:  # the caller sees plain values: nothing outside differentiates them
+            value = value.detach()
         g = grads[0] if isinstance(argnums, int) else grads
         return (g, (value, aux)) if has_aux else (g, value)
 
@@ -148,7 +146,7 @@ def jacrev(
         with enable_grad():
             result, aux = split_aux(f(*args_in), has_aux, "jacrev")
         outputs, is_tuple = outputs_of(result, "jacrev")
-        nested = _nested(inputs)
+        nested = _nested(inputs, outputs)
         per_output = []
         for k, out in enumerate(outputs):
             rows: list[list[Any]] = [[] for _ in inputs]

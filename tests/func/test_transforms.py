@@ -224,3 +224,28 @@ def test_hessian_of_a_quadratic_form_is_a_plus_a_transpose(n):
     A = np.arange(n * n, dtype=np.float64).reshape(n, n) / 7
     H = hessian(lambda x: x @ (gk.Tensor(A) @ x))(np.ones(n))
     np.testing.assert_allclose(H.data, A + A.T, atol=1e-12)
+
+
+def test_results_stay_differentiable_in_the_parameters_a_function_closes_over():
+    w = gk.Tensor([0.5, -1.0, 2.0], requires_grad=True)
+    x = np.array([1.0, 2.0, 3.0])
+    # A gradient penalty: the gradient in x, differentiated in w.
+    g = grad(lambda t: ((t * w).sum()) ** 2)(x)  # 2 (x.w) w
+    assert g.requires_grad
+    (g * g).sum().backward()  # 4 (x.w)^2 |w|^2
+    s = float(x @ w.data)
+    expected = 8 * s * (w.data @ w.data) * x + 8 * s * s * w.data
+    np.testing.assert_allclose(w.grad.data, expected)
+    # reverse over a forward-mode result: d/dw of J(x) v with J = diag(w)
+    v = np.array([1.0, 0.0, 2.0])
+    gw = grad(lambda u: jvp(lambda t: t * u, (x,), (v,))[1].sum())(w.data)
+    np.testing.assert_allclose(gw.data, v)
+    w.grad = None
+    jvp(lambda t: t * w, (x,), (v,))[1].sum().backward()
+    np.testing.assert_allclose(w.grad.data, v)
+    # a Hessian that depends on the parameters, differentiated in them
+    H = hessian(lambda t: (t * t * w).sum())(x)  # diag(2 w)
+    assert H.requires_grad
+    w.grad = None
+    H.sum().backward()
+    np.testing.assert_allclose(w.grad.data, [2.0, 2.0, 2.0])
