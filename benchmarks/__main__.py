@@ -92,11 +92,15 @@ def time_in_turns(name: str, variants: list[str], rounds: int, quick: bool) -> R
     times are the median of the processes' medians, ratios the median of the ratios
     within each round."""
     runs: dict[str, list[float]] = {variant: [] for variant in variants}
+    extras: dict[str, list[float]] = {}
     for _ in range(rounds):
         for variant in variants:
             result = run_worker(name, variant, quick)
             if variant in result.times:  # a workload may have no such variant
                 runs[variant].append(result.times[variant])
+            for key, value in result.extra.items():
+                extras.setdefault(key, []).append(value)
+    result.extra = {key: statistics.median(values) for key, values in extras.items()}
     result.times = {variant: statistics.median(times) for variant, times in runs.items() if times}
     result.paired = {
         f"graphkit/{other}": statistics.median(a / b for a, b in zip(runs["graphkit"], times))
