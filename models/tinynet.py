@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -55,7 +55,8 @@ class TinyNet:
             param.grad = None
         self._loss.backward()
         self._loss = None
-        return tuple(param.grad.numpy() for param in self.params.values())
+        # Every parameter is used, so every one has a gradient now.
+        return tuple(cast(Tensor, param.grad).numpy() for param in self.params.values())
 
 
 def train_one_iter(

@@ -6,7 +6,7 @@ graphkit, ``numerical_gradient`` by central differences, so the two can be compa
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -62,7 +62,8 @@ class TwoLayerNet:
         """d loss / d param for each of W1 b1 W2 b2, by backpropagation through graphkit."""
         params = {key: Tensor(value, requires_grad=True) for key, value in self.params.items()}
         F.softmax_cross_entropy(self.scores(x, params), t).backward()
-        return {key: param.grad.numpy() for key, param in params.items()}
+        # Every parameter is used, so every one has a gradient now.
+        return {key: cast(Tensor, param.grad).numpy() for key, param in params.items()}
 
     def numerical_gradient(self, x: Any, t: Any) -> Params:
         """The same gradients by central differences (slow: two losses per weight)."""

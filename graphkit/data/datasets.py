@@ -163,9 +163,8 @@ def _cache_folder(kind: str) -> Path:
 def _find_files(folder: Path) -> dict[str, Path] | None:
     """Map each file name to its path in ``folder``; None unless all four are there."""
     found = {name: _find_file(folder, name) for name in FILE_NAMES}
-    if any(path is None for path in found.values()):
-        return None
-    return found
+    paths = {name: path for name, path in found.items() if path is not None}
+    return paths if len(paths) == len(found) else None
 
 
 def _find_file(folder: Path, name: str) -> Path | None:

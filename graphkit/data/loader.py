@@ -78,7 +78,7 @@ class DataLoader:
         # sequential loader leaves the caller's random stream untouched.
         rng = resolve_rng(self._rng) if needs_rng else None
         count = len(self.x)
-        order = rng.permutation(count) if self.shuffle else np.arange(count)
+        order = rng.permutation(count) if rng is not None and self.shuffle else np.arange(count)
         for batch in range(len(self)):
             indices = order[batch * self.batch_size : (batch + 1) * self.batch_size]
             x_batch = self.x[indices]

@@ -168,10 +168,12 @@ class RandomRotation:
 
     def __init__(self, degrees: float | tuple[float, float]) -> None:
         if np.ndim(degrees) == 0:
-            if degrees < 0:
+            size = float(cast(float, degrees))
+            if size < 0:
                 raise ValueError(f"degrees must be >= 0, got {degrees}")
-            degrees = (-degrees, degrees)
-        low, high = (float(bound) for bound in degrees)
+            low, high = -size, size
+        else:
+            low, high = (float(bound) for bound in cast(tuple[float, float], degrees))
         if low > high:
             raise ValueError(f"degrees range ({low}, {high}) has low > high")
         self.degrees = (low, high)

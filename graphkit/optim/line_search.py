@@ -50,6 +50,7 @@ def value_and_gradient(f: Objective, x: np.ndarray) -> tuple[float, np.ndarray]:
     """``f(x)`` as a float and ``grad f(x)`` as an array of ``x``'s shape."""
     point, value = _evaluate(f, x)
     (gradient,) = grad(value, point)
+    assert gradient is not None  # grad raises for an input the value does not use
     return value.item(), gradient.data
 
 
