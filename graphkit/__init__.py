@@ -11,6 +11,18 @@ import numpy as _np
 from graphkit import data, func, functional, metrics, nn, onnx, ops, optim, testing, train, viz
 from graphkit import functional as F
 from graphkit.autograd import grad
+from graphkit.constructors import (
+    arange,
+    eye,
+    full,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    zeros,
+    zeros_like,
+)
+from graphkit.functional import cat, concatenate, einsum, stack
 from graphkit.graph import Op, enable_grad, is_grad_enabled, no_grad
 from graphkit.tensor import Tensor, as_tensor
 
@@ -34,11 +46,17 @@ __all__ = [
     "F",
     "Op",
     "Tensor",
+    "arange",
     "as_tensor",
+    "cat",
+    "concatenate",
     "data",
+    "einsum",
     "enable_grad",
+    "eye",
     "float32",
     "float64",
+    "full",
     "func",
     "functional",
     "grad",
@@ -47,11 +65,18 @@ __all__ = [
     "metrics",
     "nn",
     "no_grad",
+    "ones",
+    "ones_like",
     "onnx",
     "ops",
     "optim",
+    "rand",
+    "randn",
+    "stack",
     "tensor",
     "testing",
     "train",
     "viz",
+    "zeros",
+    "zeros_like",
 ]

@@ -6,6 +6,7 @@ Each accepts Tensors, ndarrays or lists and returns a Tensor; the math lives in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from graphkit import ops
@@ -13,10 +14,17 @@ from graphkit.backend import xp
 from graphkit.tensor import Tensor, as_tensor
 
 __all__ = [
+    "broadcast_to",
+    "cat",
     "col2im",
+    "concatenate",
     "conv2d",
     "dropout",
+    "einsum",
     "exp",
+    "expand_dims",
+    "flatten",
+    "flip",
     "im2col",
     "linear",
     "log",
@@ -24,12 +32,19 @@ __all__ = [
     "mae",
     "max_pool2d",
     "mse",
+    "pad",
     "relu",
     "sigmoid",
     "softmax",
     "softmax_cross_entropy",
+    "split",
+    "squeeze",
+    "stack",
     "step",
+    "take_along_axis",
     "tanh",
+    "tile",
+    "unsqueeze",
 ]
 
 
@@ -154,6 +169,92 @@ def _as_target(target: Any) -> Any:
             raise ValueError("softmax_cross_entropy: class indices must be whole numbers")
         return as_int
     return target if target.dtype.kind == "f" else target.astype(xp.float64)
+
+
+# ----- shapes and einsum -------------------------------------------------------------------
+def _as_tensors(op: str, xs: Any) -> list[Tensor]:
+    """Each element of the sequence ``xs`` as a Tensor."""
+    if isinstance(xs, (Tensor, xp.ndarray)):
+        raise TypeError(f"{op}: takes a sequence of tensors (a list or a tuple), not one "
+                        f"{type(xs).__name__}; wrap it as [x]")
+    return [as_tensor(x) for x in xs]
+
+
+def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """``tensors`` joined along their axis ``axis``; they must agree on every other axis.
+    Also called ``cat``."""
+    return ops.concatenate(_as_tensors("concatenate", tensors), axis=axis)
+
+
+cat = concatenate
+
+
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """``tensors``, all of one shape, joined along a new axis ``axis`` of the result."""
+    return ops.stack(_as_tensors("stack", tensors), axis=axis)
+
+
+def split(x: Any, sections_or_indices: int | Sequence[int], axis: int = 0) -> list[Tensor]:
+    """NumPy's ``split``: an int k cuts axis ``axis`` into k equal parts (it must divide the
+    length); a list of indices cuts before each of them (``[2, 5]``: ``:2``, ``2:5``, ``5:``)."""
+    return ops.split(as_tensor(x), sections_or_indices, axis=axis)
+
+
+def squeeze(x: Any, axis: int | tuple[int, ...] | None = None) -> Tensor:
+    """``x`` without its axes of length 1, or only those in ``axis`` (each must be 1)."""
+    return ops.squeeze(as_tensor(x), axis=axis)
+
+
+def expand_dims(x: Any, axis: int | tuple[int, ...]) -> Tensor:
+    """``x`` with a new axis of length 1 at position ``axis`` of the result (or at each of
+    a tuple of positions). Also called ``unsqueeze``."""
+    return ops.expand_dims(as_tensor(x), axis)
+
+
+unsqueeze = expand_dims
+
+
+def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+    """``x`` with axes ``start_axis`` to ``end_axis`` merged into one (all by default)."""
+    return ops.flatten(as_tensor(x), start_axis=start_axis, end_axis=end_axis)
+
+
+def pad(x: Any, pad_width: Any, value: float = 0.0) -> Tensor:
+    """``x`` with ``value`` around it, as ``numpy.pad(x, pad_width, constant_values=value)``:
+    ``pad_width`` is an int (every side of every axis), a ``(before, after)`` pair (every
+    axis), or one pair per axis."""
+    return ops.pad(as_tensor(x), pad_width, value=value)
+
+
+def flip(x: Any, axis: int | tuple[int, ...] | None = None) -> Tensor:
+    """``x`` with the order of its elements reversed along ``axis`` (all axes by default)."""
+    return ops.flip(as_tensor(x), axis=axis)
+
+
+def tile(x: Any, reps: int | Sequence[int]) -> Tensor:
+    """``numpy.tile``: ``x`` repeated ``reps[k]`` times along axis k."""
+    return ops.tile(as_tensor(x), reps)
+
+
+def broadcast_to(x: Any, shape: int | Sequence[int]) -> Tensor:
+    """``x`` repeated along new leading axes and its axes of length 1 to ``shape``; the
+    gradient sums over the repeats."""
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return ops.broadcast_to(as_tensor(x), shape=shape)
+
+
+def take_along_axis(x: Any, indices: Any, axis: int | None) -> Tensor:
+    """``numpy.take_along_axis``: the elements of ``x`` at the integer ``indices`` (of x's
+    rank, broadcast against it on the other axes) along ``axis``. A repeated index gets
+    the sum of its gradients."""
+    return ops.take_along_axis(as_tensor(x), indices, axis)
+
+
+def einsum(subscripts: str, *operands: Any) -> Tensor:
+    """``numpy.einsum``: explicit (``"ij,jk->ik"``) and implicit (``"ij,jk"``) forms,
+    ``...`` for broadcast axes, repeated letters for diagonals and traces
+    (``"ii->i"``, ``"ii"``); differentiable in every operand."""
+    return ops.einsum(subscripts, *(as_tensor(x) for x in operands))
 
 
 # ----- convolution, pooling, dropout ----------------------------------------------------

@@ -224,11 +224,17 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return _ops.getitem(self, index=index)
 
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise TypeError(
+            "a Tensor does not support item assignment (x[index] = value), which would "
+            "change a value the graph may depend on: build a new Tensor instead, e.g. "
+            "gk.where(mask, value, x), or gk.F.concatenate / gk.F.pad of pieces"
+        )
+
     def reshape(self, *shape: Any) -> Tensor:
         """The same elements in ``shape`` (``reshape(2, 3)`` or ``reshape((2, 3))``; -1 infers)."""
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return _ops.reshape(self, shape=shape)
+        return _ops.reshape(self, shape=dims_of(shape))
+
 
     def transpose(self, *axes: Any) -> Tensor:
         """Axes permuted as NumPy does: reversed when none are given."""
@@ -242,6 +248,35 @@ class Tensor:
         axes = list(range(self.ndim))
         axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
         return _ops.transpose(self, axes=tuple(axes))
+
+    def squeeze(self, axis: Axis = None) -> Tensor:
+        """Without the axes of length 1 (only those in ``axis`` when given)."""
+        return _ops.squeeze(self, axis=axis)
+
+    def unsqueeze(self, axis: int | tuple[int, ...]) -> Tensor:
+        """With a new axis of length 1 at position ``axis`` of the result."""
+        return _ops.expand_dims(self, axis)
+
+    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+        """Axes ``start_axis`` to ``end_axis`` merged into one (all by default)."""
+        return _ops.flatten(self, start_axis=start_axis, end_axis=end_axis)
+
+    def flip(self, axis: Axis = None) -> Tensor:
+        """The elements in reverse order along ``axis`` (all axes by default)."""
+        return _ops.flip(self, axis=axis)
+
+    def tile(self, *reps: Any) -> Tensor:
+        """Repeated ``reps[k]`` times along axis k (``tile(2, 3)`` or ``tile((2, 3))``)."""
+        return _ops.tile(self, dims_of(reps))
+
+    def broadcast_to(self, *shape: Any) -> Tensor:
+        """Repeated along new leading axes and axes of length 1 to ``shape``."""
+        return _ops.broadcast_to(self, shape=dims_of(shape))
+
+    def split(self, sections_or_indices: Any, axis: int = 0) -> list[Tensor]:
+        """NumPy's ``split`` (not PyTorch's, whose int is a part's length): an int k gives k
+        equal parts, a list of indices cuts before each."""
+        return _ops.split(self, sections_or_indices, axis=axis)
 
     # ----- reductions -------------------------------------------------------------
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -328,6 +363,14 @@ def _operand(other: Any, like: Tensor) -> Any:
 
 _PYTHON_NUMBERS = _PASS_THROUGH
 _PASS_THROUGH = (Tensor, *_PASS_THROUGH)
+
+
+def dims_of(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A shape given as ints or as one tuple or list, PyTorch's two spellings
+    (``reshape(2, 3)``, ``reshape((2, 3))``), as one tuple."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return args
 
 
 def array_of(x: Any) -> Any:

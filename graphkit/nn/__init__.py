@@ -6,7 +6,9 @@ see ``graphkit.nn.module``. Initialisation schemes live in ``graphkit.nn.init``.
 
 from graphkit.nn import init
 from graphkit.nn.layers import (
+    AvgPool2d,
     Conv2d,
+    ConvTranspose2d,
     Dropout,
     Flatten,
     Linear,
@@ -19,7 +21,9 @@ from graphkit.nn.layers import (
 from graphkit.nn.module import Module, Parameter
 
 __all__ = [
+    "AvgPool2d",
     "Conv2d",
+    "ConvTranspose2d",
     "Dropout",
     "Flatten",
     "Linear",

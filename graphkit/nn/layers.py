@@ -8,7 +8,7 @@ see ``graphkit.nn.init``), biases start at zero, and everything is float64 unles
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -16,7 +16,7 @@ from graphkit import functional as F
 from graphkit.nn.init import initial_weights
 from graphkit.nn.module import Module, Parameter
 from graphkit.ops.dropout import check_probability
-from graphkit.ops.im2col import pair
+from graphkit.ops.windows import pair
 from graphkit.tensor import Tensor, as_tensor
 
 
@@ -50,12 +50,12 @@ class Linear(Module):
         return f"{self.in_features}, {self.out_features}, bias={self.bias is not None}"
 
 
-class Conv2d(Module):
-    """2-D convolution: x (B, in_channels, H, W) -> (B, out_channels, OH, OW).
+class _Convolution(Module):
+    """What Conv2d and ConvTranspose2d share: a 4-D ``weight`` with the channel axes in
+    the order ``channel_axes`` names, a ``bias`` (out_channels,), ``stride`` and ``pad``
+    (each an int or an (h, w) pair, as ``kernel_size``)."""
 
-    ``weight`` is (out_channels, in_channels, KH, KW), ``bias`` (out_channels,);
-    ``kernel_size``, ``stride`` and ``pad`` are an int or an (h, w) pair.
-    """
+    channel_axes: ClassVar[tuple[str, str]]
 
     def __init__(
         self,
@@ -69,28 +69,56 @@ class Conv2d(Module):
         init: str = "he",
     ) -> None:
         super().__init__()
-        kh, kw = pair(kernel_size, "kernel_size")
-        self.stride = pair(stride, "stride")
-        self.pad = pair(pad, "pad", minimum=0)
-        shape = (out_channels, in_channels, kh, kw)
+        name = type(self).__name__
+        kh, kw = pair(kernel_size, f"{name}: kernel_size")
+        self.stride = pair(stride, f"{name}: stride")
+        self.pad = pair(pad, f"{name}: pad", minimum=0)
+        channels = {"in": in_channels, "out": out_channels}
+        shape = (*(channels[axis] for axis in self.channel_axes), kh, kw)
         self.weight = Parameter(
             initial_weights(init, shape, in_channels * kh * kw, out_channels * kh * kw, dtype)
         )
         self.bias = Parameter(np.zeros(out_channels, dtype)) if bias else None
 
-    def forward(self, x: Any) -> Tensor:
-        return F.conv2d(x, self.weight, self.bias, stride=self.stride, pad=self.pad)
-
     def extra_repr(self) -> str:
-        out_channels, in_channels, kh, kw = self.weight.shape
+        channels = dict(zip(self.channel_axes, self.weight.shape))
         return (
-            f"{in_channels}, {out_channels}, kernel_size={(kh, kw)}, stride={self.stride}, "
-            f"pad={self.pad}"
+            f"{channels['in']}, {channels['out']}, kernel_size={self.weight.shape[2:]}, "
+            f"stride={self.stride}, pad={self.pad}"
         )
 
 
-class MaxPool2d(Module):
-    """Max-pooling over windows of ``kernel_size``; ``stride`` defaults to it."""
+class Conv2d(_Convolution):
+    """2-D convolution: x (B, in_channels, H, W) -> (B, out_channels, OH, OW).
+
+    ``weight`` is (out_channels, in_channels, KH, KW), ``bias`` (out_channels,);
+    ``kernel_size``, ``stride`` and ``pad`` are an int or an (h, w) pair.
+    """
+
+    channel_axes = ("out", "in")
+
+    def forward(self, x: Any) -> Tensor:
+        return F.conv2d(x, self.weight, self.bias, stride=self.stride, pad=self.pad)
+
+
+class ConvTranspose2d(_Convolution):
+    """2-D transposed convolution: x (B, in_channels, H, W) -> (B, out_channels, OH, OW)
+    with OH = (H - 1) * stride - 2 * pad + KH (and likewise OW).
+
+    ``weight`` is (in_channels, out_channels, KH, KW), as PyTorch's, ``bias``
+    (out_channels,); ``kernel_size``, ``stride`` and ``pad`` are an int or an (h, w) pair.
+    Initialised as ``Conv2d``: each output pixel of a stride-1 transposed convolution sums
+    in_channels * KH * KW products, its fan-in.
+    """
+
+    channel_axes = ("in", "out")
+
+    def forward(self, x: Any) -> Tensor:
+        return F.conv_transpose2d(x, self.weight, self.bias, stride=self.stride, pad=self.pad)
+
+
+class _Pool2d(Module):
+    """Pooling over windows of ``kernel_size``; ``stride`` defaults to it."""
 
     def __init__(
         self,
@@ -103,11 +131,23 @@ class MaxPool2d(Module):
         self.stride = kernel_size if stride is None else stride
         self.pad = pad
 
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, pad={self.pad}"
+
+
+class MaxPool2d(_Pool2d):
+    """Max-pooling over windows of ``kernel_size``; ``stride`` defaults to it."""
+
     def forward(self, x: Any) -> Tensor:
         return F.max_pool2d(x, self.kernel_size, self.stride, self.pad)
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, pad={self.pad}"
+
+class AvgPool2d(_Pool2d):
+    """Average pooling over windows of ``kernel_size``, zero padding counted in the mean
+    (PyTorch's default); ``stride`` defaults to the kernel size."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.pad)
 
 
 class ReLU(Module):

@@ -8,6 +8,7 @@ from graphkit.backend import sum_to
 from graphkit.ops.arithmetic import add, div, linear, matmul, mul, neg, pow, sub
 from graphkit.ops.conv import conv2d
 from graphkit.ops.dropout import dropout
+from graphkit.ops.einsum import einsum
 from graphkit.ops.elementwise import abs, cast, exp, log, relu, sigmoid, sqrt, step, tanh
 from graphkit.ops.im2col import col2im, im2col
 from graphkit.ops.loss import log_softmax, mae, mse, softmax, softmax_cross_entropy
@@ -16,11 +17,20 @@ from graphkit.ops.reduction import max, mean, sum
 from graphkit.ops.registry import registered_ops
 from graphkit.ops.shape import (
     broadcast_to,
+    concatenate,
+    expand_dims,
+    flatten,
+    flip,
     getitem,
     identity,
+    pad,
     reshape,
     scatter_add,
+    split,
+    squeeze,
     stack,
+    take_along_axis,
+    tile,
     transpose,
 )
 
@@ -30,10 +40,15 @@ __all__ = [
     "broadcast_to",
     "cast",
     "col2im",
+    "concatenate",
     "conv2d",
     "div",
     "dropout",
+    "einsum",
     "exp",
+    "expand_dims",
+    "flatten",
+    "flip",
     "getitem",
     "identity",
     "im2col",
@@ -48,6 +63,7 @@ __all__ = [
     "mse",
     "mul",
     "neg",
+    "pad",
     "pow",
     "registered_ops",
     "relu",
@@ -56,12 +72,16 @@ __all__ = [
     "sigmoid",
     "softmax",
     "softmax_cross_entropy",
+    "split",
     "sqrt",
+    "squeeze",
     "stack",
     "step",
     "sub",
     "sum",
     "sum_to",
+    "take_along_axis",
     "tanh",
+    "tile",
     "transpose",
 ]

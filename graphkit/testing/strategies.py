@@ -25,12 +25,18 @@ from graphkit.tensor import Tensor
 __all__ = [
     "away_from_zero",
     "broadcastable_shapes",
+    "concatenate_shapes",
     "distinct_tensors",
+    "einsum_cases",
     "elements_for",
     "matmul_shapes",
+    "pad_widths",
     "positive",
     "shapes",
+    "split_arguments",
+    "take_along_axis_indices",
     "tensors",
+    "tile_reps",
     "values",
 ]
 
@@ -135,3 +141,107 @@ def distinct_tensors(
     offset = draw(values(-1.0, 1.0))
     data = (np.asarray(steps, dtype=np.float64) * gap * 10 + offset).reshape(shape)
     return Tensor(data, requires_grad=requires_grad)
+
+
+# ----- arguments of the shape ops and einsum ----------------------------------------------
+
+
+@st.composite
+def concatenate_shapes(
+    draw: Any, max_inputs: int = 3, max_dims: int = 3, max_side: int = 3
+) -> tuple[tuple[tuple[int, ...], ...], int]:
+    """``(shapes, axis)``: shapes that agree on every axis but ``axis`` (negative axes
+    too), for ``concatenate``."""
+    base = draw(shapes(min_dims=1, max_dims=max_dims, max_side=max_side))
+    axis = draw(st.integers(-len(base), len(base) - 1))
+    count = draw(st.integers(1, max_inputs))
+    lengths = draw(st.lists(st.integers(1, max_side), min_size=count, max_size=count))
+    along = axis % len(base)
+    return tuple((*base[:along], n, *base[along + 1:]) for n in lengths), axis
+
+
+@st.composite
+def split_arguments(
+    draw: Any, max_dims: int = 3, max_side: int = 6
+) -> tuple[tuple[int, ...], int | list[int], int]:
+    """``(shape, sections_or_indices, axis)`` that ``split`` accepts: a number of sections
+    that divides the axis, or indices in order (some past the end, as NumPy allows)."""
+    shape = draw(shapes(min_dims=1, max_dims=max_dims, max_side=max_side))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    length = shape[axis]
+    if draw(st.booleans()):
+        sections = draw(st.sampled_from([k for k in range(1, length + 1) if length % k == 0]))
+        return shape, sections, axis
+    indices = draw(st.lists(st.integers(0, length + 1), max_size=3))
+    return shape, sorted(indices), axis
+
+
+def pad_widths(ndim: int, max_width: int = 2) -> st.SearchStrategy[Any]:
+    """Every form of NumPy's ``pad_width`` for ``ndim`` axes: an int, a ``(before, after)``
+    pair, a list of one pair, and one pair per axis."""
+    width = st.integers(0, max_width)
+    pair = st.tuples(width, width)
+    forms = [width, pair, pair.map(lambda p: [p])]
+    if ndim:  # NumPy refuses an empty pad_width
+        forms.append(st.lists(pair, min_size=ndim, max_size=ndim).map(tuple))
+    return st.one_of(forms)
+
+
+def tile_reps(max_len: int = 3, max_rep: int = 3) -> st.SearchStrategy[Any]:
+    """``reps`` for ``tile``: an int, or a tuple shorter, as long as or longer than x's rank."""
+    rep = st.integers(1, max_rep)
+    return rep | st.lists(rep, max_size=max_len).map(tuple)
+
+
+@st.composite
+def take_along_axis_indices(
+    draw: Any, shape: tuple[int, ...], max_picks: int = 4
+) -> tuple[np.ndarray, int]:
+    """``(indices, axis)`` for ``take_along_axis`` on an x of ``shape`` (rank >= 1): any
+    number of picks along ``axis``, repeats and negative indices included, and length-1
+    axes elsewhere that broadcast."""
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    along = axis % len(shape)
+    length = shape[along]
+    index_shape = tuple(
+        draw(st.integers(1, max_picks)) if k == along else draw(st.sampled_from([1, n]))
+        for k, n in enumerate(shape)
+    )
+    indices = draw(hnp.arrays(np.intp, index_shape, elements=st.integers(-length, length - 1)))
+    return indices, axis
+
+
+@st.composite
+def einsum_cases(
+    draw: Any, max_operands: int = 3, max_letters: int = 3, max_side: int = 3
+) -> tuple[str, tuple[tuple[int, ...], ...]]:
+    """``(subscripts, shapes)`` that ``numpy.einsum`` accepts: one to ``max_operands``
+    terms, repeated letters within a term (diagonals, traces), letters summed away in one
+    operand only, upper-case letters, ``...`` with broadcast batch axes, and both the
+    explicit (``->``) and the implicit form."""
+    pool = "abcdB"
+    size = {letter: draw(st.integers(1, max_side)) for letter in pool}
+    count = draw(st.integers(1, max_operands))
+    terms = [draw(st.lists(st.sampled_from(pool), max_size=max_letters)) for _ in range(count)]
+    with_ellipsis = draw(st.booleans())
+    batches = (draw(broadcastable_shapes(count, max_dims=2, max_side=max_side))
+               if with_ellipsis else ((),) * count)
+    texts, arrays = [], []
+    for k, (term, batch) in enumerate(zip(terms, batches)):
+        sides = tuple(size[letter] for letter in term)
+        # An operand with batch axes needs '...'; the first one takes it so that some does.
+        if with_ellipsis and (batch or k == 0 or draw(st.booleans())):
+            at = draw(st.integers(0, len(term)))
+            texts.append("".join(term[:at]) + "..." + "".join(term[at:]))
+            arrays.append(sides[:at] + batch + sides[at:])
+        else:
+            texts.append("".join(term))
+            arrays.append(sides)
+    subscripts = ",".join(texts)
+    if draw(st.booleans()):
+        letters = sorted({letter for term in terms for letter in term})
+        output = draw(st.lists(st.sampled_from(letters), unique=True) if letters else st.just([]))
+        if with_ellipsis:
+            output.insert(draw(st.integers(0, len(output))), "...")
+        subscripts += "->" + "".join(output)
+    return subscripts, tuple(arrays)
