@@ -14,11 +14,13 @@ from graphkit.backend import xp
 from graphkit.tensor import Tensor, as_tensor
 
 __all__ = [
+    "avg_pool2d",
     "broadcast_to",
     "cat",
     "col2im",
     "concatenate",
     "conv2d",
+    "conv_transpose2d",
     "dropout",
     "einsum",
     "exp",
@@ -26,6 +28,7 @@ __all__ = [
     "flatten",
     "flip",
     "im2col",
+    "interpolate",
     "linear",
     "log",
     "log_softmax",
@@ -291,6 +294,49 @@ def max_pool2d(
     may be at most half the kernel. The gradient goes to each window's (first) arg-max.
     """
     return ops.max_pool2d(as_tensor(x), kernel_size, stride=stride, pad=pad)
+
+
+def avg_pool2d(
+    x: Any,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    pad: int | tuple[int, int] = 0,
+) -> Tensor:
+    """The mean over each window of x (B, C, H, W) -> (B, C, OH, OW).
+
+    ``stride`` defaults to ``kernel_size``; padding is zeros and counts in the mean (as
+    PyTorch's default, ``count_include_pad=True``), and may be at most half the kernel.
+    """
+    return ops.avg_pool2d(as_tensor(x), kernel_size, stride=stride, pad=pad)
+
+
+def conv_transpose2d(
+    x: Any,
+    W: Any,
+    b: Any = None,
+    stride: int | tuple[int, int] = 1,
+    pad: int | tuple[int, int] = 0,
+) -> Tensor:
+    """2-D transposed convolution (as PyTorch's conv_transpose2d), through col2im.
+
+    x (B, C_in, H, W), W (C_in, C_out, KH, KW), b (C_out,) or None -> (B, C_out, OH, OW)
+    with OH = (H - 1) * stride_h - 2*pad_h + KH (and likewise OW): the adjoint of
+    ``conv2d`` in its input, each input pixel adding W, scaled by it, into the output.
+    """
+    b = None if b is None else as_tensor(b)
+    return ops.conv_transpose2d(as_tensor(x), as_tensor(W), b, stride=stride, pad=pad)
+
+
+def interpolate(
+    x: Any, scale_factor: float | tuple[float, float], mode: str = "nearest"
+) -> Tensor:
+    """x (B, C, H, W) resized to (B, C, floor(H * scale), floor(W * scale)).
+
+    ``mode`` is "nearest" or "bilinear" (PyTorch's ``align_corners=False``);
+    ``scale_factor`` a positive number or an (h, w) pair, below 1 to shrink. Values and
+    index rounding follow PyTorch's ``interpolate`` with a ``scale_factor``.
+    """
+    return ops.interpolate(as_tensor(x), scale_factor, mode=mode)
 
 
 def dropout(

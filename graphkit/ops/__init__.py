@@ -6,13 +6,14 @@ them in both ways, which is what makes higher-order derivatives free.
 
 from graphkit.backend import sum_to
 from graphkit.ops.arithmetic import add, div, linear, matmul, mul, neg, pow, sub
-from graphkit.ops.conv import conv2d
+from graphkit.ops.conv import conv2d, conv_transpose2d
 from graphkit.ops.dropout import dropout
 from graphkit.ops.einsum import einsum
 from graphkit.ops.elementwise import abs, cast, exp, log, relu, sigmoid, sqrt, step, tanh
 from graphkit.ops.im2col import col2im, im2col
+from graphkit.ops.interpolate import interpolate
 from graphkit.ops.loss import log_softmax, mae, mse, softmax, softmax_cross_entropy
-from graphkit.ops.pooling import max_pool2d
+from graphkit.ops.pooling import avg_pool2d, max_pool2d
 from graphkit.ops.reduction import max, mean, sum
 from graphkit.ops.registry import registered_ops
 from graphkit.ops.shape import (
@@ -37,11 +38,13 @@ from graphkit.ops.shape import (
 __all__ = [
     "abs",
     "add",
+    "avg_pool2d",
     "broadcast_to",
     "cast",
     "col2im",
     "concatenate",
     "conv2d",
+    "conv_transpose2d",
     "div",
     "dropout",
     "einsum",
@@ -52,6 +55,7 @@ __all__ = [
     "getitem",
     "identity",
     "im2col",
+    "interpolate",
     "linear",
     "log",
     "log_softmax",
