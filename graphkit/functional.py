@@ -15,6 +15,7 @@ from graphkit.tensor import Tensor, as_tensor
 
 __all__ = [
     "avg_pool2d",
+    "batch_norm",
     "broadcast_to",
     "cat",
     "col2im",
@@ -23,12 +24,14 @@ __all__ = [
     "conv_transpose2d",
     "dropout",
     "einsum",
+    "embedding",
     "exp",
     "expand_dims",
     "flatten",
     "flip",
     "im2col",
     "interpolate",
+    "layer_norm",
     "linear",
     "log",
     "log_softmax",
@@ -37,6 +40,7 @@ __all__ = [
     "mse",
     "pad",
     "relu",
+    "scaled_dot_product_attention",
     "sigmoid",
     "softmax",
     "softmax_cross_entropy",
@@ -351,3 +355,60 @@ def dropout(
     if not training or p == 0:
         return x
     return ops.dropout(x, p=p, generator=generator)
+
+
+# ----- normalisation, embedding, attention -----------------------------------------------
+def _optional(x: Any) -> Tensor | None:
+    return None if x is None else as_tensor(x)
+
+
+def batch_norm(
+    x: Any,
+    running_mean: Any,
+    running_var: Any,
+    weight: Any = None,
+    bias: Any = None,
+    training: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalisation over axis 1 (the channels) of x (B, C), (B, C, L) or (B, C, H, W).
+
+    In training, each channel is standardised with the batch's mean and biased variance,
+    and ``running_mean``/``running_var`` (float ndarrays of shape (C,)) are updated in place:
+    ``r = (1 - momentum) * r + momentum * s``, with the unbiased variance, as PyTorch. Outside
+    training the running statistics standardise x. Then ``* weight + bias`` (each (C,)).
+    """
+    return ops.batch_norm(as_tensor(x), running_mean, running_var, _optional(weight),
+                          _optional(bias), training=training, momentum=momentum, eps=eps)
+
+
+def layer_norm(
+    x: Any,
+    normalized_shape: int | tuple[int, ...],
+    weight: Any = None,
+    bias: Any = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Each sample of x (..., *normalized_shape) standardised over its last axes (mean and
+    biased variance), then ``* weight + bias`` (each of ``normalized_shape``)."""
+    return ops.layer_norm(as_tensor(x), normalized_shape, _optional(weight), _optional(bias),
+                          eps=eps)
+
+
+def embedding(indices: Any, W: Any) -> Tensor:
+    """Rows of the table W (num, dim) at integer ``indices`` -> (*indices.shape, dim).
+
+    An index outside [0, num) raises IndexError; a row picked several times gets the sum
+    of their gradients.
+    """
+    return ops.embedding(indices, as_tensor(W))
+
+
+def scaled_dot_product_attention(q: Any, k: Any, v: Any, mask: Any = None) -> Tensor:
+    """softmax(q kᵀ / sqrt(d)) v: q (..., L, d), k (..., S, d), v (..., S, dv) -> (..., L, dv).
+
+    ``mask`` (bool, broadcastable to (..., L, S)) is True where a query may attend to a
+    key; a query with no key allowed gets NaN, as in PyTorch.
+    """
+    return ops.scaled_dot_product_attention(as_tensor(q), as_tensor(k), as_tensor(v), mask)

@@ -6,13 +6,16 @@ them in both ways, which is what makes higher-order derivatives free.
 
 from graphkit.backend import sum_to
 from graphkit.ops.arithmetic import add, div, linear, matmul, mul, neg, pow, sub
+from graphkit.ops.attention import scaled_dot_product_attention
 from graphkit.ops.conv import conv2d, conv_transpose2d
 from graphkit.ops.dropout import dropout
 from graphkit.ops.einsum import einsum
 from graphkit.ops.elementwise import abs, cast, exp, log, relu, sigmoid, sqrt, step, tanh
+from graphkit.ops.embedding import embedding
 from graphkit.ops.im2col import col2im, im2col
 from graphkit.ops.interpolate import interpolate
 from graphkit.ops.loss import log_softmax, mae, mse, softmax, softmax_cross_entropy
+from graphkit.ops.norm import batch_norm, layer_norm
 from graphkit.ops.pooling import avg_pool2d, max_pool2d
 from graphkit.ops.reduction import max, mean, sum
 from graphkit.ops.registry import registered_ops
@@ -39,6 +42,7 @@ __all__ = [
     "abs",
     "add",
     "avg_pool2d",
+    "batch_norm",
     "broadcast_to",
     "cast",
     "col2im",
@@ -48,6 +52,7 @@ __all__ = [
     "div",
     "dropout",
     "einsum",
+    "embedding",
     "exp",
     "expand_dims",
     "flatten",
@@ -56,6 +61,7 @@ __all__ = [
     "identity",
     "im2col",
     "interpolate",
+    "layer_norm",
     "linear",
     "log",
     "log_softmax",
@@ -72,6 +78,7 @@ __all__ = [
     "registered_ops",
     "relu",
     "reshape",
+    "scaled_dot_product_attention",
     "scatter_add",
     "sigmoid",
     "softmax",

@@ -23,17 +23,23 @@ from hypothesis.extra import numpy as hnp
 from graphkit.tensor import Tensor
 
 __all__ = [
+    "attention_masks",
+    "attention_shapes",
     "away_from_zero",
+    "batch_norm_shapes",
     "broadcastable_shapes",
     "concatenate_shapes",
     "distinct_tensors",
     "einsum_cases",
     "elements_for",
+    "embedding_indices",
+    "layer_norm_shapes",
     "matmul_shapes",
     "pad_widths",
     "positive",
     "shapes",
     "split_arguments",
+    "standardizable_tensors",
     "take_along_axis_indices",
     "tensors",
     "tile_reps",
@@ -245,3 +251,82 @@ def einsum_cases(
             output.insert(draw(st.integers(0, len(output))), "...")
         subscripts += "->" + "".join(output)
     return subscripts, tuple(arrays)
+
+
+# ----- arguments of the normalisation, embedding and attention ops ------------------------
+
+
+@st.composite
+def batch_norm_shapes(draw: Any, max_side: int = 3) -> tuple[int, ...]:
+    """Shapes batch_norm takes in training: (B, C), (B, C, L) or (B, C, H, W), with at
+    least two values per channel."""
+    ndim = draw(st.integers(2, 4))
+    shape = tuple(draw(st.integers(1, max_side)) for _ in range(ndim))
+    if shape[0] * int(np.prod(shape[2:])) < 2:
+        shape = (shape[0] + 1, *shape[1:])
+    return shape
+
+
+@st.composite
+def layer_norm_shapes(draw: Any, max_dims: int = 3, max_side: int = 4) -> tuple:
+    """``(shape, normalized_shape)``: the last axes of ``shape``, at least two values."""
+    shape = draw(shapes(min_dims=1, max_dims=max_dims, max_side=max_side))
+    count = draw(st.integers(1, len(shape)))
+    if int(np.prod(shape[-count:])) < 2:
+        shape = (*shape[:-1], shape[-1] + 1)
+    return shape, shape[-count:]
+
+
+@st.composite
+def standardizable_tensors(
+    draw: Any,
+    shape: tuple[int, ...] | st.SearchStrategy[tuple[int, ...]],
+    axes: tuple[int, ...],
+    min_std: float = 0.5,
+    requires_grad: bool = True,
+) -> Tensor:
+    """A Tensor whose every slice over ``axes`` has a standard deviation in [min_std, 2]
+    and a mean in [-2, 2]: inputs for batch_norm and layer_norm, whose derivatives grow as
+    1 / std, so that a flat slice would defeat central differences. Each slice needs at
+    least two elements."""
+    shape = _draw_shape(draw, shape)
+    data = draw(hnp.arrays(np.float64, shape, elements=values()))
+    axes = tuple(a % len(shape) for a in axes)
+    ends = tuple(range(len(shape) - len(axes), len(shape)))
+    rows = np.moveaxis(data, axes, ends)
+    moved_shape = rows.shape
+    rows = rows.reshape(-1, int(np.prod([shape[a] for a in axes])))
+    centered = rows - rows.mean(axis=1, keepdims=True)
+    std = centered.std(axis=1, keepdims=True)
+    # A (nearly) flat slice, Hypothesis's favourite, is replaced by an even ramp.
+    ramp = np.linspace(-1.0, 1.0, rows.shape[1])
+    unit = np.where(std > 1e-3, centered / np.maximum(std, 1e-3), ramp / ramp.std())
+    scale = draw(hnp.arrays(np.float64, (len(rows), 1), elements=values(min_std, 2.0)))
+    offset = draw(hnp.arrays(np.float64, (len(rows), 1), elements=values(-2.0, 2.0)))
+    standardized = (offset + scale * unit).reshape(moved_shape)
+    standardized = np.ascontiguousarray(np.moveaxis(standardized, ends, axes))
+    return Tensor(standardized, requires_grad=requires_grad)
+
+
+@st.composite
+def attention_shapes(draw: Any, max_batch_dims: int = 2, max_side: int = 3) -> tuple:
+    """``(q, k, v)`` shapes (..., L, d), (..., S, d), (..., S, dv) with broadcast batches."""
+    length, keys, depth, value_depth = (draw(st.integers(1, max_side)) for _ in range(4))
+    batch_q, batch_kv = draw(broadcastable_shapes(2, 0, max_batch_dims, max_side))
+    return (*batch_q, length, depth), (*batch_kv, keys, depth), (*batch_kv, keys, value_depth)
+
+
+@st.composite
+def attention_masks(draw: Any, scores_shape: tuple[int, ...]) -> np.ndarray:
+    """A bool mask of ``scores_shape`` (..., L, S) that lets every query attend to some key."""
+    mask = draw(hnp.arrays(np.bool_, scores_shape))
+    keys = draw(hnp.arrays(np.intp, scores_shape[:-1],
+                           elements=st.integers(0, scores_shape[-1] - 1)))
+    np.put_along_axis(mask, keys[..., None], True, axis=-1)
+    return mask
+
+
+def embedding_indices(num: int, max_dims: int = 2, max_side: int = 4) -> Any:
+    """Integer index arrays into a table of ``num`` rows, of any shape (repeats included)."""
+    return hnp.arrays(np.intp, shapes(min_dims=0, max_dims=max_dims, max_side=max_side),
+                      elements=st.integers(0, num - 1))
