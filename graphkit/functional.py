@@ -11,47 +11,79 @@ from typing import Any
 
 from graphkit import ops
 from graphkit.backend import xp
+from graphkit.data.loader import one_hot as encode_one_hot
 from graphkit.tensor import Tensor, as_tensor
 
 __all__ = [
+    "argmax",
+    "argmin",
     "avg_pool2d",
     "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
     "broadcast_to",
     "cat",
+    "clip",
     "col2im",
     "concatenate",
     "conv2d",
     "conv_transpose2d",
+    "cos",
+    "cross_entropy",
+    "cumsum",
     "dropout",
     "einsum",
+    "elu",
     "embedding",
+    "erf",
     "exp",
     "expand_dims",
+    "expm1",
     "flatten",
     "flip",
+    "gelu",
+    "huber_loss",
     "im2col",
     "interpolate",
     "layer_norm",
+    "leaky_relu",
     "linear",
     "log",
+    "log1p",
     "log_softmax",
+    "logsumexp",
     "mae",
+    "max",
     "max_pool2d",
+    "maximum",
+    "min",
+    "minimum",
     "mse",
+    "nll_loss",
+    "one_hot",
     "pad",
+    "prod",
     "relu",
     "scaled_dot_product_attention",
     "sigmoid",
+    "sign",
+    "silu",
+    "sin",
     "softmax",
     "softmax_cross_entropy",
+    "softplus",
     "split",
+    "square",
     "squeeze",
     "stack",
+    "std",
     "step",
     "take_along_axis",
     "tanh",
     "tile",
     "unsqueeze",
+    "var",
+    "where",
 ]
 
 
@@ -82,6 +114,120 @@ def log(x: Any) -> Tensor:
     return ops.log(as_tensor(x))
 
 
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, else negative_slope * x; the derivative at 0 is negative_slope."""
+    return ops.leaky_relu(as_tensor(x), negative_slope=negative_slope)
+
+
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    """x where x > 0, else alpha * (exp(x) - 1); the derivative at 0 is alpha."""
+    return ops.elu(as_tensor(x), alpha=alpha)
+
+
+def gelu(x: Any) -> Tensor:
+    """x Φ(x) with Φ the standard normal CDF, 0.5 (1 + erf(x / √2)): the exact form."""
+    return ops.gelu(as_tensor(x))
+
+
+def silu(x: Any) -> Tensor:
+    """x * sigmoid(x) (also called swish)."""
+    return ops.silu(as_tensor(x))
+
+
+def softplus(x: Any) -> Tensor:
+    """log(1 + exp(x)), without overflow for large x; its derivative is sigmoid(x)."""
+    return ops.softplus(as_tensor(x))
+
+
+def sin(x: Any) -> Tensor:
+    return ops.sin(as_tensor(x))
+
+
+def cos(x: Any) -> Tensor:
+    return ops.cos(as_tensor(x))
+
+
+def log1p(x: Any) -> Tensor:
+    """log(1 + x), accurate for small x."""
+    return ops.log1p(as_tensor(x))
+
+
+def expm1(x: Any) -> Tensor:
+    """exp(x) - 1, accurate for small x."""
+    return ops.expm1(as_tensor(x))
+
+
+def square(x: Any) -> Tensor:
+    return ops.square(as_tensor(x))
+
+
+def sign(x: Any) -> Tensor:
+    """-1, 0 or 1 by the sign of each element; the gradient is 0."""
+    return ops.sign(as_tensor(x))
+
+
+def erf(x: Any) -> Tensor:
+    """The error function, elementwise, to double precision."""
+    return ops.erf(as_tensor(x))
+
+
+def clip(x: Any, min: float | None = None, max: float | None = None) -> Tensor:
+    """x limited to [min, max] (a bound may be None), as ``torch.clamp``: the gradient is 1
+    where min <= x <= max, bounds included, 0 outside; where min > max, every element is max."""
+    return ops.clip(as_tensor(x), min=min, max=max)
+
+
+# ----- reductions -----------------------------------------------------------------------
+# min and max shadow the builtins in this module, as PyTorch's names; use builtins.min here.
+Axis = int | tuple[int, ...] | None
+
+
+def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """The largest element (along ``axis``); tied maxima share the gradient equally."""
+    return ops.max(as_tensor(x), axis=axis, keepdims=keepdims)
+
+
+def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """The smallest element (along ``axis``); tied minima share the gradient equally."""
+    return ops.min(as_tensor(x), axis=axis, keepdims=keepdims)
+
+
+def prod(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """The product of the elements (along ``axis``); its gradient is exact where x has zeros."""
+    return ops.prod(as_tensor(x), axis=axis, keepdims=keepdims)
+
+
+def var(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    """The variance, sum((x - mean)**2) / (N - ddof) over N elements (NumPy's ``ddof``)."""
+    return ops.var(as_tensor(x), axis=axis, ddof=ddof, keepdims=keepdims)
+
+
+def std(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    """The standard deviation, sqrt(var(x, axis, ddof)); its gradient is 0 where it is 0."""
+    return ops.std(as_tensor(x), axis=axis, ddof=ddof, keepdims=keepdims)
+
+
+def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """log(sum(exp(x))) (along ``axis``), stable for large values; its gradient is softmax."""
+    return ops.logsumexp(as_tensor(x), axis=axis, keepdims=keepdims)
+
+
+def cumsum(x: Any, axis: int) -> Tensor:
+    """Running sums along ``axis``: element i is the sum of elements 0..i."""
+    return ops.cumsum(as_tensor(x), axis=axis)
+
+
+def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+    """The index of the first largest element (along ``axis``, else of the flattened x), as
+    an integer array: it is not differentiable, and not a Tensor."""
+    return ops.argmax(x, axis=axis, keepdims=keepdims)
+
+
+def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+    """The index of the first smallest element, as ``argmax``."""
+    return ops.argmin(x, axis=axis, keepdims=keepdims)
+
+
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis``."""
     return ops.softmax(as_tensor(x), axis=axis)
@@ -90,6 +236,40 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """log(softmax(x)) along ``axis``, computed stably."""
     return ops.log_softmax(as_tensor(x), axis=axis)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """The elementwise larger of a and b (broadcast); at a tie each gets half the gradient."""
+    return ops.maximum(*_operands(a, b))
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """The elementwise smaller of a and b (broadcast); at a tie each gets half the gradient."""
+    return ops.minimum(*_operands(a, b))
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """a where ``condition`` holds, else b, broadcast together as ``numpy.where``.
+
+    ``condition`` is a bool array or a bool Tensor (``x > 0``); the gradient of each
+    element goes to the operand it was taken from.
+    """
+    mask = xp.asarray(condition.data if isinstance(condition, Tensor) else condition)
+    if mask.dtype != bool:
+        raise TypeError(
+            f"where: condition must be a bool array or a bool Tensor (such as x > 0), got "
+            f"dtype {mask.dtype}; compare it to make one, e.g. condition != 0"
+        )
+    return ops.where(mask, *_operands(a, b))
+
+
+def _operands(a: Any, b: Any) -> tuple[Any, Any]:
+    """Tensors and Python numbers as they are (a number keeps the other's float32), the
+    rest as Tensors; at least one of the two a Tensor, so that the result is one."""
+    a, b = (x if isinstance(x, (Tensor, int, float)) else as_tensor(x) for x in (a, b))
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = Tensor(a)
+    return a, b
 
 
 def linear(x: Any, W: Any, b: Any = None) -> Tensor:
@@ -143,16 +323,7 @@ def softmax_cross_entropy(logits: Any, target: Any) -> Tensor:
         target = _as_target(target)
     batch, classes = logits.shape
     if target.ndim == 1:
-        if target.shape[0] != batch:
-            raise ValueError(
-                f"softmax_cross_entropy: {target.shape[0]} labels for a batch of {batch} logits"
-            )
-        # One reduction checks both bounds: a negative label read as unsigned is huge.
-        if target.size and xp.maximum.reduce(target.view(xp.uintp)) >= classes:
-            raise ValueError(
-                f"softmax_cross_entropy: labels must lie in [0, {classes}), "
-                f"got values from {target.min()} to {target.max()}"
-            )
+        _check_labels("softmax_cross_entropy", target, batch, classes)
     elif target.shape != logits.shape:
         raise ValueError(
             f"softmax_cross_entropy: target shape {target.shape} fits neither the class "
@@ -163,7 +334,90 @@ def softmax_cross_entropy(logits: Any, target: Any) -> Tensor:
     return ops.softmax_cross_entropy(logits, target)
 
 
-def _as_target(target: Any) -> Any:
+cross_entropy = softmax_cross_entropy
+
+
+def nll_loss(log_probs: Any, target: Any) -> Tensor:
+    """The negative log-likelihood -log_probs[i, target[i]], averaged over the batch.
+
+    Args:
+        log_probs: (B, C) log-probabilities, such as ``log_softmax(logits)``; or (C,) for
+            one example.
+        target: class indices of shape (B,) (a scalar for (C,) log_probs).
+    """
+    log_probs = as_tensor(log_probs)
+    if log_probs.ndim == 1:
+        log_probs = log_probs.reshape(1, -1)
+        target = xp.reshape(target.data if isinstance(target, Tensor) else target, 1)
+    elif log_probs.ndim != 2:
+        raise ValueError(f"nll_loss: log_probs must be (B, C), got shape {log_probs.shape}")
+    batch, classes = log_probs.shape
+    target = _as_target(target, "nll_loss")
+    if target.ndim != 1:
+        raise ValueError(
+            f"nll_loss: target must be class indices of shape ({batch},), got shape "
+            f"{target.shape}; for one-hot or soft targets use softmax_cross_entropy on logits"
+        )
+    _check_labels("nll_loss", target, batch, classes)
+    return ops.nll_loss(log_probs, target)
+
+
+def binary_cross_entropy(p: Any, t: Any) -> Tensor:
+    """mean(-(t log p + (1 - t) log(1 - p))) over all elements, each log at least -100 (as
+    PyTorch's); p holds probabilities in [0, 1] and t targets of p's shape."""
+    p, t = _prediction_and_target("binary_cross_entropy", p, t)
+    outside = (p.data < 0) | (p.data > 1)
+    if outside.any():
+        raise ValueError(
+            f"binary_cross_entropy: p must hold probabilities in [0, 1], got values from "
+            f"{p.data.min()} to {p.data.max()}; for scores use binary_cross_entropy_with_logits"
+        )
+    return ops.binary_cross_entropy(p, t)
+
+
+def binary_cross_entropy_with_logits(logits: Any, t: Any) -> Tensor:
+    """binary_cross_entropy(sigmoid(logits), t), computed stably from the logits themselves."""
+    logits, t = _prediction_and_target("binary_cross_entropy_with_logits", logits, t)
+    return ops.binary_cross_entropy_with_logits(logits, t)
+
+
+def huber_loss(y: Any, t: Any, delta: float = 1.0) -> Tensor:
+    """The mean of 0.5 d² where |d| < delta and delta (|d| - delta / 2) elsewhere, d = y - t."""
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    y, t = _prediction_and_target("huber_loss", y, t)
+    return ops.huber_loss(y, t, delta=delta)
+
+
+def one_hot(labels: Any, num_classes: int) -> Tensor:
+    """Integer class labels of any shape as a float64 Tensor of shape labels.shape +
+    (num_classes,), one 1 per row (``gk.data.one_hot`` as a Tensor)."""
+    return Tensor(encode_one_hot(labels.data if isinstance(labels, Tensor) else labels,
+                                 num_classes))
+
+
+def _prediction_and_target(op: str, y: Any, t: Any) -> tuple[Tensor, Tensor]:
+    """Both as Tensors of the same shape; a constant target takes the prediction's dtype."""
+    y, t = as_tensor(y), as_tensor(t)
+    _same_shape(op, y, t)
+    if not t.requires_grad and t.dtype != y.dtype:
+        t = Tensor(t.data.astype(y.dtype))
+    return y, t
+
+
+def _check_labels(op: str, labels: Any, batch: int, classes: int) -> None:
+    """ValueError unless ``labels`` (integer, 1-D) holds one class in [0, classes) per row."""
+    if labels.shape[0] != batch:
+        raise ValueError(f"{op}: {labels.shape[0]} labels for a batch of {batch} rows")
+    # One reduction checks both bounds: a negative label read as unsigned is huge.
+    if labels.size and xp.maximum.reduce(labels.view(xp.uintp)) >= classes:
+        raise ValueError(
+            f"{op}: labels must lie in [0, {classes}), "
+            f"got values from {labels.min()} to {labels.max()}"
+        )
+
+
+def _as_target(target: Any, op: str = "softmax_cross_entropy") -> Any:
     """Class indices become an integer array; a distribution stays a (float) Tensor."""
     if isinstance(target, Tensor):
         if target.ndim == 2 and target.requires_grad:
@@ -173,7 +427,7 @@ def _as_target(target: Any) -> Any:
     if target.ndim <= 1:
         as_int = target.astype(xp.intp, copy=False)
         if target.dtype.kind == "f" and not (as_int == target).all():
-            raise ValueError("softmax_cross_entropy: class indices must be whole numbers")
+            raise ValueError(f"{op}: class indices must be whole numbers")
         return as_int
     return target if target.dtype.kind == "f" else target.astype(xp.float64)
 

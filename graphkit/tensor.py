@@ -289,6 +289,34 @@ class Tensor:
         """The largest element; ties share the gradient equally."""
         return _ops.max(self, axis=axis, keepdims=keepdims)
 
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """The smallest element; ties share the gradient equally."""
+        return _ops.min(self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return _ops.prod(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        """The variance over N - ddof (NumPy's ``ddof``)."""
+        return _ops.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        return _ops.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return _ops.logsumexp(self, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, axis: int) -> Tensor:
+        return _ops.cumsum(self, axis=axis)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> ndarray:
+        """The index of the first largest element, an integer array (not differentiable)."""
+        return _ops.argmax(self, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> ndarray:
+        """The index of the first smallest element, an integer array (not differentiable)."""
+        return _ops.argmin(self, axis=axis, keepdims=keepdims)
+
     # ----- elementwise functions --------------------------------------------------
     def exp(self) -> Tensor:
         return _ops.exp(self)
@@ -310,6 +338,34 @@ class Tensor:
 
     def tanh(self) -> Tensor:
         return _ops.tanh(self)
+
+    def sin(self) -> Tensor:
+        return _ops.sin(self)
+
+    def cos(self) -> Tensor:
+        return _ops.cos(self)
+
+    def log1p(self) -> Tensor:
+        return _ops.log1p(self)
+
+    def expm1(self) -> Tensor:
+        return _ops.expm1(self)
+
+    def square(self) -> Tensor:
+        return _ops.square(self)
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 by the sign of each element; the gradient is 0."""
+        return _ops.sign(self)
+
+    def erf(self) -> Tensor:
+        return _ops.erf(self)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Elements limited to [min, max], as ``torch.clamp`` (gradient 1 at a bound itself)."""
+        return _ops.clip(self, min=min, max=max)
+
+    clamp = clip
 
     # ----- Python and NumPy protocols ---------------------------------------------
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> ndarray:

@@ -6,33 +6,43 @@ see ``graphkit.nn.module``. Initialisation schemes live in ``graphkit.nn.init``.
 
 from graphkit.nn import init
 from graphkit.nn.layers import (
+    ELU,
+    GELU,
     AvgPool2d,
     Conv2d,
     ConvTranspose2d,
     Dropout,
     Flatten,
+    LeakyReLU,
     Linear,
     MaxPool2d,
     ReLU,
     Sequential,
     Sigmoid,
+    SiLU,
+    Softplus,
     Tanh,
 )
 from graphkit.nn.module import Module, Parameter
 
 __all__ = [
+    "ELU",
+    "GELU",
     "AvgPool2d",
     "Conv2d",
     "ConvTranspose2d",
     "Dropout",
     "Flatten",
+    "LeakyReLU",
     "Linear",
     "MaxPool2d",
     "Module",
     "Parameter",
     "ReLU",
     "Sequential",
+    "SiLU",
     "Sigmoid",
+    "Softplus",
     "Tanh",
     "init",
 ]

@@ -165,6 +165,55 @@ class Tanh(Module):
         return F.tanh(x)
 
 
+class LeakyReLU(Module):
+    """x where x > 0, else negative_slope * x."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x: Any) -> Tensor:
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class ELU(Module):
+    """x where x > 0, else alpha * (exp(x) - 1)."""
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x: Any) -> Tensor:
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class GELU(Module):
+    """x Φ(x), Φ the standard normal CDF (the exact erf form)."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.gelu(x)
+
+
+class SiLU(Module):
+    """x * sigmoid(x)."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.silu(x)
+
+
+class Softplus(Module):
+    """log(1 + exp(x)), a smooth ReLU."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.softplus(x)
+
+
 class Dropout(Module):
     """Inverted dropout with probability ``p`` in training mode, the identity in eval mode."""
 

@@ -1,4 +1,4 @@
-"""Arithmetic ops: add sub mul div neg pow matmul linear.
+"""Arithmetic ops: add sub mul div neg pow matmul linear, maximum minimum where.
 
 Binary ops follow NumPy broadcasting; their backward may return gradients in the
 broadcast shape, and the engine sums them back to each input's shape (``backend.sum_to``).
@@ -10,6 +10,7 @@ from graphkit.backend import sum_to, xp
 from graphkit.graph import Op
 from graphkit.ops.elementwise import log
 from graphkit.ops.tangents import total
+from graphkit.tensor import array_of
 
 
 class Add(Op):
@@ -82,7 +83,9 @@ class Neg(Op):
 
 
 class Pow(Op):
-    """``a ** b``; d/da = b a^(b-1) (0 at a = 0 for b >= 1), d/db = a^b log a (0 where a = 0)."""
+    """``a ** b``, with PyTorch's derivatives where the formulas break down:
+    d/da = b a^(b-1), and 0 wherever b = 0 (x ** 0 is constant, even at 0 and ±inf);
+    d/db = a^b log a, and 0 where a = 0 and b >= 0 (where a^b is 0 or 1 and log a -inf)."""
 
     __slots__ = ()
 
@@ -90,19 +93,34 @@ class Pow(Op):
         return a**b
 
     def backward(self, gy, y, a, b):
-        ga = None
-        if self.needs_grad(0):
-            # x**0 is constant; without this, 0 * 0**-1 would give NaN at x = 0.
-            ga = gy * 0 if isinstance(b, (int, float)) and b == 0 else gy * b * a ** (b - 1)
-        # log(a) is -inf at a = 0 where a^b is 0; PyTorch takes that product as 0.
-        gb = gy * y * log(a + (a == 0)) if self.needs_grad(1) else None
+        ga = self._base_slope(gy, a, b) if self.needs_grad(0) else None
+        gb = gy * self._exponent_slope(y, a, b) if self.needs_grad(1) else None
         return ga, gb
 
     def jvp(self, dxs, y, a, b):
         da, db = dxs
-        if da is not None:
-            da = da * 0 if isinstance(b, (int, float)) and b == 0 else da * b * a ** (b - 1)
-        return total(da, None if db is None else db * y * log(a + (a == 0)))
+        return total(None if da is None else self._base_slope(da, a, b),
+                     None if db is None else db * self._exponent_slope(y, a, b))
+
+    @staticmethod
+    def _base_slope(g, a, b):
+        """g * d(a^b)/da, exactly 0 where b = 0."""
+        if isinstance(b, (int, float)):
+            return xp.zeros_like(array_of(g)) if b == 0 else g * b * a ** (b - 1)
+        zero = array_of(b) == 0
+        if not zero.any():
+            return g * b * a ** (b - 1)
+        # b -> 1 where it is 0, so that the discarded branch holds no 0 * inf (0**-1) whose
+        # NaN a second derivative would carry through where()'s zero.
+        safe_b = where(zero, 1, b)
+        return where(zero, 0, g * safe_b * a ** (safe_b - 1))
+
+    @staticmethod
+    def _exponent_slope(y, a, b):
+        """d(a^b)/db = a^b log a, 0 where a = 0 and b >= 0."""
+        flat = xp.logical_and(array_of(a) == 0, array_of(b) >= 0)
+        # log(1) = 0 there, and a^b is 0 or 1: the product is an exact 0 without where().
+        return y * log(where(flat, 1, a) if flat.any() else a)
 
 
 class MatMul(Op):
@@ -173,6 +191,71 @@ class Linear(Op):
         return total(None if dx is None else dx @ W, None if dW is None else x @ dW, db)
 
 
+class Maximum(Op):
+    """The elementwise larger of a and b; at a tie each gets half the gradient (PyTorch)."""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return xp.maximum(a, b)
+
+    def backward(self, gy, y, a, b):
+        share = self._share_of_a(y, a, b)
+        return (gy * share if self.needs_grad(0) else None), (
+            gy * (1 - share) if self.needs_grad(1) else None
+        )
+
+    def jvp(self, dxs, y, a, b):
+        da, db = dxs
+        share = self._share_of_a(y, a, b)
+        return total(None if da is None else da * share, None if db is None else db * (1 - share))
+
+    def _share_of_a(self, y, a, b):
+        """1 where a wins, 0 where b does, 1/2 at a tie: in the broadcast shape, y's dtype."""
+        a, b = array_of(a), array_of(b)
+        return (self._wins(a, b) + 0.5 * (a == b)).astype(array_of(y).dtype)
+
+    @staticmethod
+    def _wins(a, b):
+        return a > b
+
+
+class Minimum(Maximum):
+    """The elementwise smaller of a and b; at a tie each gets half the gradient (PyTorch)."""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return xp.minimum(a, b)
+
+    @staticmethod
+    def _wins(a, b):
+        return a < b
+
+
+class Where(Op):
+    """a where ``condition`` (a bool array, an input without gradient), else b; the gradient
+    goes to the one chosen at each element, broadcast as NumPy's ``where``."""
+
+    __slots__ = ()
+
+    def forward(self, condition, a, b):
+        return xp.where(condition, a, b)
+
+    def backward(self, gy, y, condition, a, b):
+        # where() rather than masks: a gradient of inf times a mask of 0 would be NaN.
+        condition = array_of(condition)
+        ga = where(condition, gy, 0) if self.needs_grad(1) else None
+        gb = where(condition, 0, gy) if self.needs_grad(2) else None
+        return None, ga, gb
+
+    def jvp(self, dxs, y, condition, a, b):
+        _, da, db = dxs
+        if da is None and db is None:
+            return None
+        return where(array_of(condition), 0 if da is None else da, 0 if db is None else db)
+
+
 def _matmul_mismatch(a, b) -> str:
     """What is wrong with the shapes of ``a @ b``, in words rather than gufunc signatures."""
     if xp.ndim(a) == 0 or xp.ndim(b) == 0:
@@ -192,3 +275,6 @@ neg = Neg.apply
 pow = Pow.apply
 matmul = MatMul.apply
 linear = Linear.apply
+maximum = Maximum.apply
+minimum = Minimum.apply
+where = Where.apply

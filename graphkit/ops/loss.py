@@ -1,14 +1,16 @@
-"""Softmax, log-softmax and the losses: softmax cross-entropy, mean squared and absolute error.
+"""Softmax, log-softmax and the losses: softmax cross-entropy, negative log-likelihood,
+binary cross-entropy (of probabilities and of logits), mean squared and absolute error, Huber.
 
 Each loss is one op: its backward is the short closed form ((softmax - target) / B for
-cross-entropy) rather than the long chain of ops it would otherwise record.
+cross-entropy) rather than the long chain of ops it would otherwise record. Every loss is
+the mean (PyTorch's default reduction).
 """
 
 from __future__ import annotations
 
 from graphkit.backend import xp
 from graphkit.graph import Op
-from graphkit.ops.elementwise import exp
+from graphkit.ops.elementwise import clip, exp, log, log1p, sigmoid
 from graphkit.ops.tangents import total
 from graphkit.tensor import Tensor, array_of
 
@@ -156,6 +158,113 @@ class MeanAbsoluteError(Op):
         return (sign * d_diff).sum() / max(_broadcast_size(y, t), 1)
 
 
+class NllLoss(Op):
+    """Mean over the batch of -log_probs[i, target[i]]: log_probs (B, C), target (B,) of
+    class indices."""
+
+    __slots__ = ()
+
+    def forward(self, log_probs, target):
+        picked = log_probs[xp.arange(len(log_probs)), target]
+        return xp.divide(xp.add.reduce(picked), -len(picked), dtype=log_probs.dtype)
+
+    def backward(self, gy, loss, log_probs, target):
+        batch = log_probs.shape[0]
+        picks = xp.zeros(log_probs.shape, dtype=log_probs.dtype)
+        picks[xp.arange(batch), array_of(target)] = 1
+        return picks * (-gy / batch), None
+
+    def jvp(self, dxs, loss, log_probs, target):
+        d_log_probs = dxs[0]
+        batch = log_probs.shape[0]
+        return -d_log_probs[xp.arange(batch), array_of(target)].sum() / batch
+
+
+class BinaryCrossEntropy(Op):
+    """mean(-(t log p + (1 - t) log(1 - p))), each log clamped at -100 as PyTorch's, so that
+    p = 0 or 1 gives a finite loss; d/dp = (p - t) / max(p (1 - p), 1e-12) / N."""
+
+    __slots__ = ()
+
+    def forward(self, p, t):
+        log_p, log_q = _clamped_logs(p)
+        return -(t * log_p + (1 - t) * log_q).mean()
+
+    def backward(self, gy, loss, p, t):
+        n = max(_broadcast_size(p, t), 1)
+        gp = gy * self._p_slope(p, t) / n
+        gt = None
+        if self.needs_grad(1):
+            log_p, log_q = _clamped_logs(p)
+            gt = gy * (log_q - log_p) / n
+        return gp, gt
+
+    def jvp(self, dxs, loss, p, t):
+        dp, dt = dxs
+        terms = None if dp is None else dp * self._p_slope(p, t)
+        if dt is not None:
+            log_p, log_q = _clamped_logs(p)
+            terms = total(terms, dt * (log_q - log_p))
+        return terms.sum() / max(_broadcast_size(p, t), 1)
+
+    @staticmethod
+    def _p_slope(p, t):
+        return (p - t) / clip(p * (1 - p), min=1e-12)
+
+
+def _clamped_logs(p):
+    """log p and log(1 - p), each at least -100 (arrays or Tensors)."""
+    with xp.errstate(divide="ignore"):
+        return clip(log(p), min=-100), clip(log1p(-p), min=-100)
+
+
+class BinaryCrossEntropyWithLogits(Op):
+    """binary_cross_entropy(sigmoid(z), t) computed from the logits z without overflow, as
+    mean(softplus(z) - t z); d/dz = (sigmoid(z) - t) / N, d/dt = -z / N."""
+
+    __slots__ = ()
+
+    def forward(self, z, t):
+        return (xp.logaddexp(0, z) - t * z).mean()
+
+    def backward(self, gy, loss, z, t):
+        scale = gy / max(_broadcast_size(z, t), 1)
+        return (sigmoid(z) - t) * scale, (-z * scale if self.needs_grad(1) else None)
+
+    def jvp(self, dxs, loss, z, t):
+        dz, dt = dxs
+        return total(None if dz is None else dz * (sigmoid(z) - t),
+                     None if dt is None else -dt * z).sum() / max(_broadcast_size(z, t), 1)
+
+
+class HuberLoss(Op):
+    """mean of 0.5 d² where |d| < delta, else delta (|d| - delta / 2), d = y - t:
+    squared near 0, absolute far out; its gradient is d clipped to [-delta, delta] over N."""
+
+    __slots__ = ("delta",)
+
+    def __init__(self, delta=1.0):
+        self.delta = delta
+
+    def forward(self, y, t):
+        diff = y - t
+        size = xp.abs(diff)
+        near = size < self.delta
+        return xp.where(near, 0.5 * diff * diff, self.delta * (size - 0.5 * self.delta)).mean()
+
+    def backward(self, gy, loss, y, t):
+        g = self._slope(y, t) * (gy / max(_broadcast_size(y, t), 1))
+        return g, (-g if self.needs_grad(1) else None)
+
+    def jvp(self, dxs, loss, y, t):
+        dy, dt = dxs
+        d_diff = total(dy, None if dt is None else -dt)
+        return (self._slope(y, t) * d_diff).sum() / max(_broadcast_size(y, t), 1)
+
+    def _slope(self, y, t):
+        return clip(y - t, min=-self.delta, max=self.delta)
+
+
 def _broadcast_size(a, b) -> int:
     return int(xp.prod(xp.broadcast_shapes(xp.shape(a), xp.shape(b))))
 
@@ -165,3 +274,7 @@ log_softmax = LogSoftmax.apply
 softmax_cross_entropy = SoftmaxCrossEntropy.apply
 mse = MeanSquaredError.apply
 mae = MeanAbsoluteError.apply
+nll_loss = NllLoss.apply
+binary_cross_entropy = BinaryCrossEntropy.apply
+binary_cross_entropy_with_logits = BinaryCrossEntropyWithLogits.apply
+huber_loss = HuberLoss.apply

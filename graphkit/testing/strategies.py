@@ -14,6 +14,7 @@ for ``max``. ``elements_for(op)`` knows which op needs what::
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -25,9 +26,12 @@ from graphkit.tensor import Tensor
 __all__ = [
     "attention_masks",
     "attention_shapes",
+    "away_from",
     "away_from_zero",
     "batch_norm_shapes",
+    "bool_masks",
     "broadcastable_shapes",
+    "class_labels",
     "concatenate_shapes",
     "distinct_tensors",
     "einsum_cases",
@@ -35,8 +39,11 @@ __all__ = [
     "embedding_indices",
     "layer_norm_shapes",
     "matmul_shapes",
+    "on_grid",
     "pad_widths",
     "positive",
+    "probabilities",
+    "separated_pairs",
     "shapes",
     "split_arguments",
     "standardizable_tensors",
@@ -64,6 +71,24 @@ def away_from_zero(gap: float = 0.1, bound: float = 3.0) -> st.SearchStrategy[fl
     return values(gap, bound) | values(-bound, -gap)
 
 
+def away_from(*points: float, gap: float = 0.1, bound: float = 3.0) -> st.SearchStrategy[float]:
+    """Floats in [-bound, bound] at least ``gap`` from each of ``points``: inputs for clip
+    away from its bounds, Huber differences away from ±delta."""
+    return values(-bound, bound).filter(lambda v: all(abs(v - p) >= gap for p in points))
+
+
+def probabilities(gap: float = 0.05) -> st.SearchStrategy[float]:
+    """Floats in [gap, 1 - gap]: the predictions of binary_cross_entropy."""
+    return values(gap, 1.0 - gap)
+
+
+def on_grid(step: float = 0.2, offset: float = 0.0, bound: float = 3.0) -> st.SearchStrategy[float]:
+    """Multiples of ``step`` plus ``offset`` in about [-bound, bound]: two grids offset by
+    half a step never tie (maximum, minimum)."""
+    count = int(bound / step)
+    return st.integers(-count, count).map(lambda k: k * step + offset)
+
+
 _ELEMENTS = {
     "log": positive,
     "sqrt": positive,
@@ -73,6 +98,12 @@ _ELEMENTS = {
     "abs": away_from_zero,
     "step": away_from_zero,
     "mae": away_from_zero,
+    "leaky_relu": away_from_zero,
+    "elu": away_from_zero,
+    "sign": away_from_zero,
+    "log1p": partial(values, -0.9, 3.0),
+    "clip": partial(away_from, -1.0, 1.0),  # for the bounds the tests use, -1 and 1
+    "binary_cross_entropy": probabilities,
 }
 
 
@@ -147,6 +178,33 @@ def distinct_tensors(
     offset = draw(values(-1.0, 1.0))
     data = (np.asarray(steps, dtype=np.float64) * gap * 10 + offset).reshape(shape)
     return Tensor(data, requires_grad=requires_grad)
+
+
+# ----- arguments of maximum, minimum, where and the classification losses ---------------
+
+
+@st.composite
+def separated_pairs(
+    draw: Any, shapes: st.SearchStrategy[tuple[tuple[int, ...], ...]] | None = None,
+    gap: float = 0.1,
+) -> tuple[Tensor, Tensor]:
+    """Tensors ``(a, b)`` of broadcastable shapes whose elements differ by at least ``gap``
+    wherever they meet: no ties for maximum and minimum."""
+    shape_a, shape_b = draw(broadcastable_shapes(2) if shapes is None else shapes)
+    a = draw(tensors(shape=shape_a, elements=on_grid(2 * gap)))
+    b = draw(tensors(shape=shape_b, elements=on_grid(2 * gap, offset=gap)))
+    return a, b
+
+
+def bool_masks(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    """Bool arrays of ``shape``: conditions for where."""
+    return hnp.arrays(np.bool_, shape)
+
+
+def class_labels(batch: int, classes: int) -> st.SearchStrategy[np.ndarray]:
+    """Integer class indices (batch,) in [0, classes): targets for nll_loss and
+    softmax_cross_entropy."""
+    return hnp.arrays(np.intp, (batch,), elements=st.integers(0, classes - 1))
 
 
 # ----- arguments of the shape ops and einsum ----------------------------------------------
