@@ -22,7 +22,7 @@ from graphkit.constructors import (
     zeros,
     zeros_like,
 )
-from graphkit.functional import cat, concatenate, einsum, stack
+from graphkit.functional import cat, concatenate, einsum, stack, where
 from graphkit.graph import Op, enable_grad, is_grad_enabled, no_grad
 from graphkit.tensor import Tensor, as_tensor
 
@@ -77,6 +77,7 @@ __all__ = [
     "testing",
     "train",
     "viz",
+    "where",
     "zeros",
     "zeros_like",
 ]

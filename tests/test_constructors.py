@@ -94,7 +94,15 @@ def test_constructor_errors():
 @given(st.integers(1, 3), st.data())
 def test_top_level_joins_and_einsum_are_gk_F_s(count, data):
     xs = [data.draw(gst.tensors(shape=(2, 3))) for _ in range(count)]
-    assert gk.stack is gk.F.stack and gk.einsum is gk.F.einsum
+    assert gk.stack is gk.F.stack and gk.einsum is gk.F.einsum and gk.where is gk.F.where
     assert gk.cat is gk.F.cat is gk.F.concatenate and gk.concatenate is gk.F.concatenate
     np.testing.assert_array_equal(gk.stack(xs, axis=1).data, np.stack([x.data for x in xs], 1))
     np.testing.assert_array_equal(gk.cat(xs).data, np.concatenate([x.data for x in xs]))
+
+
+def test_top_level_where():
+    a = gk.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    out = gk.where(np.array([True, False, True]), a, 0.0)
+    np.testing.assert_array_equal(out.data, [1.0, 0.0, 3.0])
+    out.sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [1.0, 0.0, 1.0])
