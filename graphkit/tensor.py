@@ -235,7 +235,6 @@ class Tensor:
         """The same elements in ``shape`` (``reshape(2, 3)`` or ``reshape((2, 3))``; -1 infers)."""
         return _ops.reshape(self, shape=dims_of(shape))
 
-
     def transpose(self, *axes: Any) -> Tensor:
         """Axes permuted as NumPy does: reversed when none are given."""
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
