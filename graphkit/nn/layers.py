@@ -229,6 +229,106 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
+class _BatchNorm(Module):
+    """Batch normalisation over axis 1, as ``F.batch_norm``.
+
+    ``weight`` (ones) and ``bias`` (zeros) are (num_features,) Parameters, or None with
+    ``affine=False``. The buffers ``running_mean`` (zeros) and ``running_var`` (ones) are
+    updated by every training-mode call, used instead of the batch's statistics in
+    ``eval()``, and saved by ``state_dict``.
+    """
+
+    #: x.ndim -> the shape it stands for, in error messages.
+    shapes: ClassVar[dict[int, str]]
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        affine: bool = True,
+        dtype: Any = np.float64,
+    ) -> None:
+        super().__init__()
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.weight = Parameter(np.ones(num_features, dtype)) if affine else None
+        self.bias = Parameter(np.zeros(num_features, dtype)) if affine else None
+        self.register_buffer("running_mean", np.zeros(num_features, dtype))
+        self.register_buffer("running_var", np.ones(num_features, dtype))
+
+    def forward(self, x: Any) -> Tensor:
+        x = as_tensor(x)
+        if x.ndim not in self.shapes:
+            raise ValueError(
+                f"{type(self).__name__} takes x of shape {' or '.join(self.shapes.values())}, "
+                f"got {x.shape}"
+            )
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            training=self.training, momentum=self.momentum, eps=self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of x (B, C) or (B, C, L) over the batch (and length) axes."""
+
+    shapes: ClassVar[dict[int, str]] = {2: "(B, C)", 3: "(B, C, L)"}
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of x (B, C, H, W), per channel over the batch and both image axes."""
+
+    shapes: ClassVar[dict[int, str]] = {4: "(B, C, H, W)"}
+
+
+class LayerNorm(Module):
+    """Each sample standardised over its last axes, ``normalized_shape``, as ``F.layer_norm``;
+    ``weight`` (ones) and ``bias`` (zeros) have that shape (None with
+    ``elementwise_affine=False``)."""
+
+    def __init__(
+        self,
+        normalized_shape: int | tuple[int, ...],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        dtype: Any = np.float64,
+    ) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        affine = elementwise_affine
+        self.weight = Parameter(np.ones(self.normalized_shape, dtype)) if affine else None
+        self.bias = Parameter(np.zeros(self.normalized_shape, dtype)) if affine else None
+
+    def forward(self, x: Any) -> Tensor:
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, eps=self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}"
+
+
+class Embedding(Module):
+    """A table of ``num`` learned vectors of size ``dim``: integer indices (any shape) ->
+    (*indices.shape, dim). ``weight`` (num, dim) starts as N(0, 1) draws, as PyTorch's."""
+
+    def __init__(self, num: int, dim: int, dtype: Any = np.float64) -> None:
+        super().__init__()
+        self.num_embeddings = num
+        self.embedding_dim = dim
+        self.weight = Parameter(np.random.randn(num, dim).astype(dtype))
+
+    def forward(self, indices: Any) -> Tensor:
+        return F.embedding(indices, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
 class Flatten(Module):
     """(B, ...) -> (B, everything else): the bridge from conv layers to linear ones."""
 

@@ -43,6 +43,7 @@ class Module:
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_parameters_named", False)
         object.__setattr__(self, "training", True)
 
@@ -76,6 +77,13 @@ class Module:
                 params[name] = value
             elif isinstance(value, Module):
                 modules[name] = value
+            buffers = self.__dict__["_buffers"]
+            if name in buffers:
+                if isinstance(value, (Parameter, Module)):
+                    del buffers[name]
+                else:
+                    buffers[name] = _as_buffer(name, value)
+                    value = buffers[name]
             if isinstance(value, (Parameter, Module)):
                 object.__setattr__(self, "_parameters_named", False)
         object.__setattr__(self, name, value)
@@ -83,7 +91,19 @@ class Module:
     def __delattr__(self, name: str) -> None:
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
+        self._buffers.pop(name, None)
         object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, array: np.ndarray | None) -> None:
+        """Keep ``array`` as state that is not learned (running statistics): an attribute
+        saved by ``state_dict`` and restored by ``load_state_dict``, as PyTorch's buffers.
+        Assigning a new array to the attribute later replaces the buffer."""
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"buffer name must be an identifier, got {name!r}")
+        if name in self._parameters or name in self._modules:
+            raise ValueError(f"{type(self).__name__} already has a parameter or module {name!r}")
+        self._buffers[name] = _as_buffer(name, array)
+        object.__setattr__(self, name, self._buffers[name])
 
     def _name_parameters(self) -> None:
         """Label unnamed parameters with their dotted names, for graph drawings."""
@@ -133,6 +153,17 @@ class Module:
         for _, param in self.named_parameters():
             yield param
 
+    def named_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
+        """Every buffer (``bn1.running_mean``) with its dotted name; None ones are skipped."""
+        for prefix, module in self.named_modules():
+            for key, array in module._buffers.items():
+                if array is not None:
+                    yield (f"{prefix}.{key}" if prefix else key), array
+
+    def buffers(self) -> Iterator[np.ndarray]:
+        for _, array in self.named_buffers():
+            yield array
+
     # ----- modes and gradients ----------------------------------------------------
     def train(self, mode: bool = True) -> Module:
         """Set training mode (dropout active) on this module and all inside it."""
@@ -151,14 +182,17 @@ class Module:
 
     # ----- state ------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Dotted parameter name -> a copy of its array."""
-        return {name: param.data.copy() for name, param in self.named_parameters()}
+        """Dotted parameter and buffer name -> a copy of its array."""
+        state = {name: param.data.copy() for name, param in self.named_parameters()}
+        state.update((name, array.copy()) for name, array in self.named_buffers())
+        return state
 
     def load_state_dict(self, state: Mapping[str, Any] | str | os.PathLike[str]) -> None:
-        """Copy values into the parameters from a ``state_dict()`` or a ``.npz`` file path.
+        """Copy values into the parameters and buffers from a ``state_dict()`` or a ``.npz``
+        file path, in place.
 
-        Every key must match a parameter, with its shape; otherwise ValueError naming the
-        key, and no parameter is changed.
+        Every key must match a parameter or buffer, with its shape; otherwise ValueError
+        naming the key, and nothing is changed.
         """
         if isinstance(state, (str, os.PathLike)):
             try:
@@ -169,22 +203,23 @@ class Module:
                     raise
                 raise ValueError(f"{os.fspath(state)!r} is not a .npz file of weights "
                                  f"written by Module.save ({err})") from None
-        params = dict(self.named_parameters())
+        params = {name: param.data for name, param in self.named_parameters()}
+        params.update(self.named_buffers())
         missing = [key for key in params if key not in state]
         unexpected = [key for key in state if key not in params]
         if missing or unexpected:
             raise ValueError(
-                f"state of {type(self).__name__} does not match its parameters: "
+                f"state of {type(self).__name__} does not match its parameters and buffers: "
                 f"missing keys {missing}, unexpected keys {unexpected}"
             )
-        for key, param in params.items():
+        for key, array in params.items():
             shape = np.shape(state[key])
-            if shape != param.shape:
+            if shape != array.shape:
                 raise ValueError(
-                    f"state[{key!r}] has shape {shape}, but the parameter has shape {param.shape}"
+                    f"state[{key!r}] has shape {shape}, but the module's has shape {array.shape}"
                 )
-        for key, param in params.items():
-            np.copyto(param.data, state[key], casting="same_kind")
+        for key, array in params.items():
+            np.copyto(array, state[key], casting="same_kind")
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write ``state_dict()`` to ``path`` as a ``.npz`` file, atomically.
@@ -208,6 +243,12 @@ class Module:
         if not children:
             return f"{type(self).__name__}({self.extra_repr()})"
         return f"{type(self).__name__}(\n" + "\n".join(children) + "\n)"
+
+
+def _as_buffer(name: str, array: Any) -> np.ndarray | None:
+    if array is None or isinstance(array, np.ndarray):
+        return array
+    raise TypeError(f"buffer {name!r} must be an ndarray or None, got {type(array).__name__}")
 
 
 def _name_under(parent: Any, module: Module) -> str:

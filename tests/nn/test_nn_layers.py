@@ -124,3 +124,91 @@ def test_a_small_network_passes_gradcheck():
 def test_repr_shows_the_structure():
     text = repr(nn.Sequential(nn.Conv2d(1, 4, 3), nn.Dropout(0.25)))
     assert "(0): Conv2d(1, 4, kernel_size=(3, 3)" in text and "(1): Dropout(p=0.25)" in text
+
+
+# ----- normalisation and embedding layers ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("layer", "shape"),
+    [(nn.BatchNorm1d, (8, 3)), (nn.BatchNorm1d, (8, 3, 5)), (nn.BatchNorm2d, (8, 3, 4, 4))],
+)
+def test_batch_norm_layers_train_on_batch_statistics_and_eval_on_running_ones(layer, shape):
+    rng = np.random.default_rng(0)
+    bn = layer(3)
+    assert bn.weight.shape == bn.bias.shape == bn.running_mean.shape == (3,)
+    x = rng.standard_normal(shape) * 2 + 5
+    running_mean, running_var = np.zeros(3), np.ones(3)
+    for _ in range(3):
+        y = bn(x)
+        F.batch_norm(x, running_mean, running_var)
+    np.testing.assert_allclose(y.data, F.batch_norm(x, None, None).data)
+    np.testing.assert_allclose(bn.running_mean, running_mean)
+    np.testing.assert_allclose(bn.running_var, running_var)
+    bn.eval()
+    np.testing.assert_allclose(
+        bn(x).data, F.batch_norm(x, running_mean, running_var, training=False).data
+    )
+    np.testing.assert_allclose(bn.running_mean, running_mean)  # eval leaves them alone
+
+
+def test_batch_norm_layers_check_the_input_rank():
+    with pytest.raises(ValueError, match=r"BatchNorm2d takes x of shape \(B, C, H, W\)"):
+        nn.BatchNorm2d(3)(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"\(B, C\) or \(B, C, L\), got \(2, 3, 1, 1\)"):
+        nn.BatchNorm1d(3)(np.zeros((2, 3, 1, 1)))
+    with pytest.raises(ValueError, match="4 channels on axis 1"):
+        nn.BatchNorm1d(3)(np.zeros((2, 4)))
+
+
+def test_batch_norm_state_dict_round_trip(tmp_path):
+    rng = np.random.default_rng(1)
+    net = nn.Sequential(nn.Conv2d(1, 2, 3, pad=1), nn.BatchNorm2d(2), nn.ReLU())
+    net(rng.standard_normal((4, 1, 5, 5)))  # moves the running statistics
+    state = net.state_dict()
+    assert set(state) == {"0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean",
+                          "1.running_var"}
+    path = tmp_path / "bn.npz"
+    net.save(path)
+    other = nn.Sequential(nn.Conv2d(1, 2, 3, pad=1), nn.BatchNorm2d(2), nn.ReLU())
+    other.load_state_dict(path)
+    for key, value in other.state_dict().items():
+        np.testing.assert_array_equal(value, state[key])
+    x = rng.standard_normal((3, 1, 5, 5))
+    net.eval(), other.eval()
+    np.testing.assert_array_equal(net(x).data, other(x).data)
+
+
+def test_batch_norm_layer_in_float32_and_gradcheck():
+    bn = nn.BatchNorm2d(2, dtype=np.float32)
+    y = bn(np.ones((2, 2, 3, 3), np.float32))
+    assert y.dtype == bn.running_mean.dtype == np.float32
+    bn64 = nn.BatchNorm1d(2)
+    bn64.weight.data[:] = [0.5, 2.0]
+    x = gk.Tensor(np.random.default_rng(2).standard_normal((5, 2)), requires_grad=True)
+    assert gradcheck(bn64, [x])
+    (bn64(x) * x).sum().backward()
+    w, b = (gk.Tensor(p.data, requires_grad=True) for p in (bn64.weight, bn64.bias))
+    (F.batch_norm(x.detach(), None, None, w, b) * x.detach()).sum().backward()
+    np.testing.assert_allclose(bn64.weight.grad.data, w.grad.data)
+    np.testing.assert_allclose(bn64.bias.grad.data, b.grad.data)
+
+
+def test_layer_norm_layer_matches_functional():
+    ln = nn.LayerNorm((2, 3))
+    assert ln.weight.shape == ln.bias.shape == (2, 3)
+    ln.weight.data[:] = 2.0
+    x = np.random.default_rng(3).standard_normal((4, 2, 3))
+    np.testing.assert_allclose(ln(x).data, F.layer_norm(x, (2, 3), 2 * np.ones((2, 3))).data)
+    assert nn.LayerNorm(3).normalized_shape == (3,)
+    assert list(nn.LayerNorm(3, elementwise_affine=False).parameters()) == []
+
+
+def test_embedding_layer_draws_a_standard_normal_table():
+    np.random.seed(0)
+    emb = nn.Embedding(1000, 4)
+    assert emb.weight.shape == (1000, 4)
+    assert abs(emb.weight.data.std() - 1) < 0.05
+    out = emb(np.array([[1, 2, 1]]))
+    np.testing.assert_array_equal(out.data, emb.weight.data[[[1, 2, 1]]])
+    assert "Embedding(1000, 4)" in repr(emb)

@@ -213,3 +213,37 @@ def test_loading_a_file_that_is_not_saved_weights_names_it(tmp_path):
     path.write_text("not a numpy archive")
     with pytest.raises(ValueError, match=r"weights\.npz"):
         nn.Linear(3, 2).load_state_dict(path)
+
+
+class WithBuffer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+        self.register_buffer("count", np.zeros(1))
+        self.register_buffer("unused", None)
+
+
+def test_buffers_are_state_but_not_parameters():
+    net = WithBuffer()
+    assert [name for name, _ in net.named_buffers()] == ["count"]  # None ones skipped
+    assert [name for name, _ in net.named_parameters()] == ["fc.weight", "fc.bias"]
+    state = net.state_dict()
+    assert set(state) == {"fc.weight", "fc.bias", "count"}
+    state["count"] = np.array([5.0])
+    held = net.count
+    net.load_state_dict(state)
+    assert net.count is held and held[0] == 5.0  # loaded in place
+    net.count = np.array([7.0])  # assignment replaces the buffer
+    assert net.state_dict()["count"][0] == 7.0
+    with pytest.raises(ValueError, match=r"missing keys \['count'\]"):
+        net.load_state_dict({"fc.weight": np.zeros((2, 2)), "fc.bias": np.zeros(2)})
+
+
+def test_register_buffer_rejects_bad_names_and_values():
+    net = WithBuffer()
+    with pytest.raises(ValueError, match="already has a parameter or module 'fc'"):
+        net.register_buffer("fc", np.zeros(1))
+    with pytest.raises(TypeError, match="buffer 'count' must be an ndarray or None"):
+        net.count = [1.0]
+    with pytest.raises(ValueError, match="must be an identifier"):
+        net.register_buffer("a.b", np.zeros(1))
