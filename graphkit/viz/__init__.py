@@ -1,4 +1,5 @@
-"""Pictures of computational graphs: ``draw`` (Jupyter), ``render`` (files), ``to_dot`` (text).
+"""Pictures of computational graphs: ``draw`` (Jupyter), ``render`` (files), ``to_dot`` (text),
+``to_text`` (a listing), ``to_html`` (an interactive page), ``animate`` (the backprop player).
 
 ``to_dot`` needs nothing but graphkit; ``draw`` needs the ``graphviz`` Python package and
 ``render`` also the Graphviz ``dot`` program (except for the DOT format).
@@ -9,9 +10,23 @@ from __future__ import annotations
 from typing import Any
 
 from graphkit.viz.dot import to_dot
+from graphkit.viz.page import HtmlPage, to_html
+from graphkit.viz.player import Backprop, animate
 from graphkit.viz.render import FORMATS, draw, render
+from graphkit.viz.text import to_text
 
-__all__ = ["FORMATS", "Drawing", "draw", "render", "to_dot"]
+__all__ = [
+    "FORMATS",
+    "Backprop",
+    "Drawing",
+    "HtmlPage",
+    "animate",
+    "draw",
+    "render",
+    "to_dot",
+    "to_html",
+    "to_text",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -6,11 +6,11 @@ its nodes; nested calls (``features`` around ``features.conv1``) become nested b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from graphkit.scope import Scope
 from graphkit.viz.labels import escape
-from graphkit.viz.modules import ScopeChains, module_title
+from graphkit.viz.modules import module_title
 from graphkit.viz.style import CLUSTER_ATTRIBUTES
 
 _CLUSTER_STYLE = "".join(f'{key}="{value}"; ' for key, value in CLUSTER_ATTRIBUTES.items())
@@ -28,11 +28,16 @@ def cluster_label(scope: Scope) -> str:
 
 
 def nest_in_clusters(
-    statements: Sequence[tuple[str, Scope | None]], chains: ScopeChains, indent: str = "  "
+    statements: Sequence[tuple[str, Scope | None]],
+    chains: Callable[[Scope | None], list[Scope]],
+    indent: str = "  ",
+    label: Callable[[Scope], str] = cluster_label,
 ) -> list[str]:
     """DOT lines placing each statement in the cluster of its module call (None: top level).
 
-    Clusters are numbered in order of first appearance, so the text is deterministic.
+    ``chains`` gives the calls around a scope, outermost first (a ``ScopeChains``);
+    ``label`` each box's label. Clusters are numbered in order of first appearance, so
+    the text is deterministic.
     """
     top: list[str] = []
     members: dict[int, list[str]] = {}  # id(scope) -> its statements
@@ -61,7 +66,7 @@ def nest_in_clusters(
             lines.append(pad + "}")
             continue
         lines.append(f"{pad}subgraph cluster_{number[id(scope)]} {{")
-        lines.append(f"{pad}{indent}{_CLUSTER_STYLE}label={cluster_label(scope)};")
+        lines.append(f"{pad}{indent}{_CLUSTER_STYLE}label={label(scope)};")
         lines.extend(pad + indent + text for text in members.get(id(scope), []))
         stack.append((scope, depth, True))
         stack.extend((child, depth + 1, False) for child in reversed(children.get(id(scope), [])))

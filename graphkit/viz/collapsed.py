@@ -12,8 +12,9 @@ from graphkit.viz.style import NODE_STYLE, Kind
 class CollapsedCall:
     """A collapsed module call: how many ops and parameters it swallowed, its edges."""
 
-    def __init__(self, scope: Scope, position: int) -> None:
+    def __init__(self, scope: Scope, position: int, times: int = 1) -> None:
         self.scope = scope
+        self.times = times  # how many identical calls in a row it stands for
         self.position = position  # index of its placeholder statement
         self.ops = 0
         self.parameters = 0
@@ -39,7 +40,8 @@ class CollapsedCall:
             ", " + _count(self.parameters, "param") if self.parameters else ""
         )
         facts = [size] if path in ("", module_class) else [module_class, size]
-        label = labels.html_label(path or module_class, facts)
+        title = path or module_class
+        label = labels.html_label(title if self.times == 1 else f"{title} ×{self.times}", facts)
         kind = Kind.NONFINITE if self.nonfinite else Kind.MODULE
         return f"{node_id} [label={label}, {NODE_STYLE[kind]}];"
 

@@ -63,9 +63,12 @@ def value_lines(array: Any) -> list[str]:
 
 def gradient_fact(grad: Tensor) -> str:
     """``grad (6, 3) norm=0.0123``: a gradient's shape and Euclidean norm."""
-    data = grad.data
-    norm = float(np.sqrt(np.sum(np.square(data, dtype=np.float64))))
-    return f"grad {data.shape} norm={norm:.4g}"
+    return f"grad {grad.data.shape} norm={norm(grad.data):.4g}"
+
+
+def norm(array: Any) -> float:
+    """The Euclidean norm of all elements, accumulated in float64."""
+    return float(np.sqrt(np.sum(np.square(np.asarray(array), dtype=np.float64))))
 
 
 def has_nonfinite(array: Any) -> bool:
@@ -87,19 +90,28 @@ def op_label(op: Op) -> tuple[str, str]:
     class that writes its own ``label()`` is drawn as it describes itself. Arguments
     longer than ``MAX_OP_LABEL`` characters (getitem's index arrays) are cut short.
     """
+    name, arguments = op_arguments(op)
+    return name, cut(" ".join(arguments), MAX_OP_LABEL)
+
+
+def op_arguments(op: Op) -> tuple[str, list[str]]:
+    """An op's name and its telling arguments, each ``key=value`` on one line
+    (``("sum", ["axis=1", "keepdims=True"])``); see ``op_label``."""
     if type(op).label is Op.label:
-        name = op.name
-        arguments = " ".join(
+        arguments = [
             f"{key}={_argument_text(key, value)}"
             for key, value in op.params().items()
             if value is not None and value is not False
-        )
-    else:
-        name, _, arguments = op.label().partition(" ")
-    arguments = " ".join(arguments.split())  # an array's repr spans lines
-    if len(arguments) > MAX_OP_LABEL:
-        arguments = arguments[: MAX_OP_LABEL - 3] + "..."
-    return name, arguments
+        ]
+        return op.name, [" ".join(argument.split()) for argument in arguments]
+    name, _, rest = op.label().partition(" ")
+    rest = " ".join(rest.split())  # an array's repr spans lines
+    return name, [rest] if rest else []
+
+
+def cut(text: str, limit: int) -> str:
+    """``text``, cut to ``limit`` characters ending in ``...`` when longer."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _argument_text(key: str, value: Any) -> str:

@@ -50,6 +50,12 @@ def common_prefix(chains: Iterable[Sequence[Scope]]) -> list[Scope]:
     return prefix
 
 
+def innermost_shared(scopes: Iterable[Scope | None], chains: ScopeChains) -> Scope | None:
+    """The innermost module call around every one of ``scopes`` (None when none is)."""
+    shared = common_prefix(chains(scope) for scope in scopes)
+    return shared[-1] if shared else None
+
+
 def module_title(scope: Scope) -> tuple[str, str]:
     """(dotted path, module class) of a module call, e.g. ``("features.conv1", "Conv2d")``."""
     return scope.path, type(scope.module).__name__

@@ -70,7 +70,7 @@ def render(
         data = to_dot(output, **options).encode("utf-8")
     else:
         data = _rendered(draw(output, **options), format)
-    return _write_atomically(Path(path), data)
+    return write_atomically(Path(path), data)
 
 
 def _rendered(drawing: Drawing, format: str) -> bytes:
@@ -85,7 +85,7 @@ def _rendered(drawing: Drawing, format: str) -> bytes:
         raise RuntimeError(MISSING_DOT) from err
 
 
-def _write_atomically(path: Path, data: bytes) -> Path:
+def write_atomically(path: Path, data: bytes) -> Path:
     """Write ``data`` to a temporary file in ``path``'s folder, then rename it over
     ``path``: readers never see half a file, and a failure leaves the old one intact."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ class Kind(Enum):
     OP = "op"  # a compute node
     MODULE = "module"  # a collapsed module call
     NONFINITE = "nonfinite"  # any data node holding a NaN or an infinity
+    CULPRIT = "culprit"  # the op an AnomalyError blames
 
 
 KIND_ATTRIBUTES: dict[Kind, dict[str, str]] = {
@@ -73,7 +74,18 @@ KIND_ATTRIBUTES: dict[Kind, dict[str, str]] = {
         "color": "#dc2626",
         "fontcolor": "#7f1d1d",
     },
+    Kind.CULPRIT: {
+        "shape": "box",
+        "style": "rounded,filled,bold",
+        "fillcolor": "#fecaca",
+        "color": "#b91c1c",
+        "fontcolor": "#7f1d1d",
+        "penwidth": "2.5",
+    },
 }
+
+#: The path from an anomaly's culprit to the output: its nodes' borders and its edges.
+ANOMALY_PATH = {"color": "#dc2626", "penwidth": "2"}
 
 GRAPH_ATTRIBUTES = {
     "fontname": FONT,
@@ -104,4 +116,18 @@ def attribute_list(attributes: dict[str, str]) -> str:
 #: Each kind's attributes, formatted once: drawing 5,000 nodes reuses these strings.
 NODE_STYLE: dict[Kind, str] = {
     kind: attribute_list(attrs) for kind, attrs in KIND_ATTRIBUTES.items()
+}
+
+
+#: The backprop player's marks (HTML and GIF): the op whose backward runs, the tensors a
+#: gradient arrives at, what is done, a tensor still waiting for some of its gradients.
+PLAYER = {
+    "current_fill": "#fde68a",
+    "current_line": "#b45309",
+    "arriving_line": "#d97706",
+    "done_line": "#16a34a",
+    "done_fill": "#dcfce7",
+    "partial_line": "#f59e0b",
+    "note_fill": "#fffbeb",
+    "note_text": "#78350f",
 }
