@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from graphkit.backend import xp
+from graphkit.backend import ndarray, xp
 from graphkit.graph import is_grad_enabled
 
 if TYPE_CHECKING:
@@ -88,41 +88,59 @@ def push_tangents(op: Op, inputs: Sequence[Any], arrays: Sequence[Any], out: Ten
     already carries the outer tangents that differentiate it.
     """
     active = _active.get()
+    recording = is_grad_enabled()
     for depth, level in enumerate(active):
-        dxs = tuple(
-            x._tangents.get(level) if isinstance(x, Tensor) and x._tangents else None
-            for x in inputs
-        )
-        if all(d is None for d in dxs):
+        dxs = []
+        carried = tensor_tangents = False
+        for x in inputs:
+            tangent = None
+            if isinstance(x, Tensor) and x._tangents:
+                tangent = x._tangents.get(level)
+                if tangent is not None:
+                    carried = True
+                    tensor_tangents = tensor_tangents or isinstance(tangent, Tensor)
+            dxs.append(tangent)
+        if not carried:
             continue
-        outer = active[:depth]
-        if _differentiated(inputs, dxs, outer):
-            token = _active.set(outer)
+        if (recording or depth) and _differentiated(inputs, dxs, active[:depth], recording):
+            token = _active.set(active[:depth])
             try:
-                dy = op.jvp(dxs, out, *inputs)
+                dy = op.jvp(tuple(dxs), out, *inputs)
             finally:
                 _active.reset(token)
         else:
-            dy = op.jvp(tuple(array_of(d) for d in dxs), out.data, *arrays)
-        if dy is not None:
-            attach(out, level, _fitted(op, dy, out))
+            if tensor_tangents:
+                dxs = [d.data if isinstance(d, Tensor) else d for d in dxs]
+            dy = op.jvp(tuple(dxs), out.data, *arrays)
+        if dy is None:
+            continue
+        data = out.data
+        if type(dy) is not ndarray or dy.shape != data.shape or dy.dtype != data.dtype:
+            dy = _fitted(op, dy, out)
+        if out._tangents is None:
+            out._tangents = {level: dy}
+        else:
+            out._tangents[level] = dy
 
 
-def _differentiated(inputs: Sequence[Any], dxs: Sequence[Any], outer: tuple[int, ...]) -> bool:
+def _differentiated(
+    inputs: Sequence[Any], dxs: Sequence[Any], outer: tuple[int, ...], recording: bool
+) -> bool:
     """Whether anything will differentiate this tangent: an outer level, or reverse mode."""
-    recording = is_grad_enabled()
-    for value in (*inputs, *dxs):
-        if isinstance(value, Tensor):
-            if recording and value.requires_grad:
-                return True
-            if outer and value._tangents and any(level in value._tangents for level in outer):
-                return True
+    for values in (inputs, dxs):
+        for value in values:
+            if isinstance(value, Tensor):
+                if recording and value.requires_grad:
+                    return True
+                if outer and value._tangents and any(level in value._tangents for level in outer):
+                    return True
     return False
 
 
 def _fitted(op: Op, dy: Any, out: Tensor) -> Any:
-    """A rule's tangent broadcast to the output's shape (a rule may leave it smaller)."""
-    if not isinstance(dy, Tensor):
+    """A rule's tangent as the output's: broadcast to its shape (a rule may leave it
+    smaller), in its dtype."""
+    if not isinstance(dy, (Tensor, ndarray)):
         dy = xp.asarray(dy)
     if dy.shape != out.shape:
         try:
@@ -135,8 +153,8 @@ def _fitted(op: Op, dy: Any, out: Tensor) -> Any:
                 f"broadcast to the output's shape {out.shape}"
             )
         dy = widened
-    return dy
+    return dy if dy.dtype == out.dtype else dy.astype(out.dtype)
 
 
 # Imported last: Tensor's module loads the ops, which load this one.
-from graphkit.tensor import Tensor, array_of  # noqa: E402
+from graphkit.tensor import Tensor  # noqa: E402
