@@ -49,7 +49,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     chromium = _program("chromium", "chromium-browser")
     driver_path = _program("chromedriver")
     if chromium is None or driver_path is None:
-        _unavailable("chromium or chromedriver is missing: apt-get install chromium chromium-driver")
+        _unavailable("chromium or chromedriver missing: apt-get install chromium chromium-driver")
     os.environ["SE_OFFLINE"] = "true"  # belt and braces: Selenium Manager may not download
     options = webdriver.ChromeOptions()
     options.binary_location = chromium

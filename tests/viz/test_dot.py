@@ -413,3 +413,71 @@ def test_5000_ops_give_one_node_per_op_and_tensor():
     loss = wide_network(1250)  # 5,001 ops
     dot = to_dot(loss)
     assert dot.count(" [label=") >= 5_001 * 2
+
+
+# ----- heat maps and anomalies ------------------------------------------------------
+def fill_of(dot: Dot, node_id: str) -> str:
+    return dot.nodes[node_id][1]["fillcolor"]
+
+
+@pytest.mark.parametrize("color_by", ["grad_norm", "value_norm"])
+def test_color_by_shades_tensors_on_a_log_scale_with_a_legend(color_by):
+    from graphkit.viz.colors import PALETTE
+
+    x = gk.Tensor([1e-3, 1e-3], requires_grad=True, name="x")
+    y = gk.Tensor([10.0, 10.0], requires_grad=True, name="y")
+    loss = (x * y).sum()
+    loss.name = "loss"
+    text = to_dot(loss, color_by=color_by)
+    dot = Dot(text)
+    assert "legend [shape=\"plaintext\"" in text and "(log scale)" in text
+    low, high = ("y", "x") if color_by == "grad_norm" else ("x", "y")
+    assert fill_of(dot, dot.find(low)) == PALETTE[0]
+    assert fill_of(dot, dot.find(high)) in PALETTE[-2:]
+    facts = dot.labels(dot.find("x"))
+    assert any(line.startswith(("gradient norm", "value norm")) for line in facts)
+
+
+def test_color_by_grad_norm_reads_grad_once_the_graph_is_freed():
+    x = gk.Tensor([1.0, 2.0], requires_grad=True, name="x")
+    loss = (x * 3).sum()
+    loss.backward()
+    dot = Dot(to_dot(loss, color_by="grad_norm"))
+    assert "gradient norm 4.24" in dot.labels(dot.find("x"))
+    assert dot.nodes[dot.find("output")][1]["fillcolor"] == "white"  # no .grad kept
+
+
+def test_color_by_must_be_known():
+    with pytest.raises(ValueError, match="grad_norm, value_norm"):
+        to_dot(dense_relu()[-1], color_by="norm")
+
+
+class StandInAnomaly(RuntimeError):
+    """What gk.AnomalyError promises: the culprit op as .op, the tensor as .tensor."""
+
+    def __init__(self, op, tensor):
+        super().__init__(f"{op.name} produced a NaN\ndetails")
+        self.op = op
+        self.tensor = tensor
+
+
+def test_anomaly_marks_the_culprit_and_its_path_to_the_output():
+    x = gk.Tensor([1.0, 2.0], requires_grad=True, name="x")
+    logged = x.log()
+    out = (logged * 2).sum() + x.sum()
+    culprit = logged.grad_fn
+    dot = Dot(to_dot(out, anomaly=StandInAnomaly(culprit, logged)))
+    (log_node,) = [n for n in dot.nodes if dot.labels(n)[0] == "log"]
+    assert dot.nodes[log_node][1]["fillcolor"] == KIND_ATTRIBUTES[Kind.CULPRIT]["fillcolor"]
+    assert dot.labels(log_node)[1] == "log produced a NaN"
+    marked = [e for e in dot.text.splitlines() if "->" in e and 'penwidth="2"' in e]
+    assert len(marked) == 7  # log -> t -> mul -> t -> sum -> t -> add -> output
+    assert not any(f"{dot.find('x')} ->" in e for e in marked)  # x is upstream of it
+
+
+def test_anomaly_from_another_graph_is_refused():
+    other = (gk.Tensor([1.0], requires_grad=True) * 2).grad_fn
+    with pytest.raises(ValueError, match="not in the graph"):
+        to_dot(dense_relu()[-1], anomaly=StandInAnomaly(other, None))
+    with pytest.raises(TypeError, match="AnomalyError"):
+        to_dot(dense_relu()[-1], anomaly="log")
