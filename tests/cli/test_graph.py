@@ -93,7 +93,8 @@ def test_every_model_draws(model):
     [
         ["graph", "resnet", "--out", "x.svg"],
         ["graph", "mlp"],
-        ["graph", "mlp", "--out", "x.svg", "--format", "gif"],
+        ["graph", "mlp", "--out", "x.svg", "--format", "jpeg"],
+        ["graph", "mlp", "--out", "x.svg", "--color-by", "grad"],
         ["graph", "mlp", "--out", "x.svg", "--rankdir", "BT"],
         ["graph", "mlp", "--out", "x.svg", "--batch", "0"],
         ["graph", "mlp", "--out", "x.svg", "--batch", "two"],
@@ -134,3 +135,48 @@ def test_readme_graph_up_to_date():
     python -m graphkit graph tinynet --out docs/images/tinynet.svg"""
     committed = svg_graph(README_GRAPH.read_bytes())
     assert committed == dot_graph(to_dot(model_loss("tinynet")))
+
+
+# ----- graphkit's own formats: the listing, the page, the backprop player --------------
+@pytest.mark.parametrize("model", MODEL_NAMES)
+@pytest.mark.parametrize(
+    "suffix, extra, starts",
+    [
+        (".txt", [], "# x: "),
+        (".html", [], "<!DOCTYPE html>"),
+        (".html", ["--animate"], "<!DOCTYPE html>"),
+        (".gif", [], "GIF89a"),
+    ],
+    ids=["text", "html", "player", "gif"],
+)
+def test_every_model_in_every_format(model, suffix, extra, starts, tmp_path, capsys):
+    out = tmp_path / f"{model}{suffix}"
+    assert main(["graph", model, "--out", str(out), *extra]) == 0
+    assert capsys.readouterr().out == f"wrote {out}\n"
+    assert out.read_bytes().startswith(starts.encode())
+    if extra:
+        assert b"graphkitPlayer" in out.read_bytes()
+
+
+def test_text_format_is_to_text(tmp_path):
+    from graphkit.viz import to_text
+
+    out = tmp_path / "listing"
+    assert main(["graph", "lenet", "--out", str(out), "--format", "text"]) == 0
+    assert out.read_text() == to_text(model_loss("lenet"))
+
+
+def test_color_by_and_collapse_repeated_reach_the_drawing(tmp_path):
+    out = tmp_path / "mlp.dot"
+    argv = ["graph", "mlp", "--out", str(out), "--color-by", "grad_norm", "--collapse-repeated"]
+    assert main(argv) == 0
+    text = out.read_text()  # MLP draws fresh weights, so compare what the options add
+    assert "legend [" in text and "gradient norm" in text
+    assert dot_graph(text)[1] == dot_graph(to_dot(model_loss("mlp"), collapse_repeated=True))[1]
+
+
+def test_animate_needs_html_or_gif(tmp_path, capsys):
+    assert main(["graph", "mlp", "--out", str(tmp_path / "g.svg"), "--animate"]) == 2
+    assert "--animate writes html or gif" in capsys.readouterr().err
+    assert main(["graph", "mlp", "--out", str(tmp_path / "g.png"), "--format", "gif"]) == 1
+    assert "html, htm, gif" in capsys.readouterr().err
