@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs bench clean
+.PHONY: demo test lint typecheck docs notebooks bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +24,17 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
+typecheck: $(STAMP)
+	$(PY) -m mypy graphkit
+
 docs: $(STAMP)
 	$(PY) -m mkdocs build --strict --site-dir build/site
+
+notebooks: $(STAMP)
+	$(PY) docs/lessons/make_notebooks.py --out build/notebooks
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
 
 clean:
-	rm -rf $(VENV) build runs .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build runs .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -299,6 +299,18 @@ def _batch_norm(layer: Any, graph: _Graph, x: str, path: str, shape: tuple[int, 
     return graph.node("BatchNormalization", inputs, path, epsilon=float(layer.eps))
 
 
+def _layer_norm(layer: Any, graph: _Graph, x: str, path: str, shape: tuple[int, ...]) -> str:
+    """Each sample standardised over its last len(normalized_shape) axes."""
+    ones = np.ones(layer.normalized_shape)
+    inputs = [
+        x,
+        graph.weight(f"{path}.weight", ones if layer.weight is None else layer.weight.data),
+        graph.weight(f"{path}.bias", 0 * ones if layer.bias is None else layer.bias.data),
+    ]
+    axis = -len(layer.normalized_shape)
+    return graph.node("LayerNormalization", inputs, path, axis=axis, epsilon=float(layer.eps))
+
+
 def _elementwise(op_type: str, **attributes: Callable[[Any], Any]) -> Converter:
     """One ONNX op; each attribute is read from the layer by the function given for it."""
 
@@ -336,6 +348,7 @@ CONVERTERS: dict[str, Converter] = {
     "AvgPool2d": _pooling("AveragePool", count_include_pad=1),
     "BatchNorm1d": _batch_norm,
     "BatchNorm2d": _batch_norm,
+    "LayerNorm": _layer_norm,
     "ReLU": _elementwise("Relu"),
     "Sigmoid": _elementwise("Sigmoid"),
     "Tanh": _elementwise("Tanh"),

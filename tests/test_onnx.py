@@ -1,9 +1,6 @@
 """``gk.onnx.export``: every supported layer and model passes onnx.checker and runs in
 onnxruntime to graphkit's outputs (float32, 1e-5), on random inputs and on a LeNet trained
 on real Fashion-MNIST; unsupported layers and hidden ops are clear errors.
-
-The layers another part of gk.nn adds (ConvTranspose2d, AvgPool2d, BatchNorm, LeakyReLU,
-ELU, GELU, SiLU, Softplus) are tested once gk.nn has them, and skipped until then.
 """
 
 import numpy as np
@@ -21,13 +18,6 @@ ort = pytest.importorskip("onnxruntime")
 
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
 F32 = np.float32
-
-
-def layer(name, *args, **kwargs):
-    """``gk.nn.<name>(*args, **kwargs)``, or a skip while gk.nn has no such layer."""
-    if not hasattr(nn, name):
-        pytest.skip(f"gk.nn.{name} does not exist yet")
-    return getattr(nn, name)(*args, **kwargs)
 
 
 def onnx_outputs(path, x):
@@ -70,16 +60,19 @@ LAYERS = {
                                          nn.Linear(8, 2, dtype=F32)), (3, 4)),
     "nested Sequential": (lambda: nn.Sequential({"body": nn.Sequential(nn.ReLU(), nn.ReLU()),
                                                  "head": nn.Linear(4, 2, dtype=F32)}), (3, 4)),
-    "ConvTranspose2d": (lambda: layer("ConvTranspose2d", 3, 2, 3, dtype=F32), (2, 3, 5, 5)),
+    "ConvTranspose2d": (lambda: nn.ConvTranspose2d(3, 2, 3, dtype=F32), (2, 3, 5, 5)),
     "ConvTranspose2d stride pad": (
-        lambda: layer("ConvTranspose2d", 2, 3, 4, stride=2, pad=1, dtype=F32), (2, 2, 4, 5)),
-    "AvgPool2d": (lambda: layer("AvgPool2d", 2), (2, 3, 8, 8)),
-    "AvgPool2d stride pad": (lambda: layer("AvgPool2d", 3, stride=2, pad=1), (2, 2, 9, 7)),
-    "LeakyReLU": (lambda: layer("LeakyReLU", 0.2), (4, 5)),
-    "ELU": (lambda: layer("ELU"), (4, 5)),
-    "GELU": (lambda: layer("GELU"), (4, 5)),
-    "SiLU": (lambda: layer("SiLU"), (4, 5)),
-    "Softplus": (lambda: layer("Softplus"), (4, 5)),
+        lambda: nn.ConvTranspose2d(2, 3, 4, stride=2, pad=1, dtype=F32), (2, 2, 4, 5)),
+    "AvgPool2d": (lambda: nn.AvgPool2d(2), (2, 3, 8, 8)),
+    "AvgPool2d stride pad": (lambda: nn.AvgPool2d(3, stride=2, pad=1), (2, 2, 9, 7)),
+    "LeakyReLU": (lambda: nn.LeakyReLU(0.2), (4, 5)),
+    "ELU": (nn.ELU, (4, 5)),
+    "GELU": (nn.GELU, (4, 5)),
+    "SiLU": (nn.SiLU, (4, 5)),
+    "Softplus": (nn.Softplus, (4, 5)),
+    "LayerNorm": (lambda: nn.LayerNorm(6, dtype=F32), (4, 3, 6)),
+    "LayerNorm over (H, W) without affine": (
+        lambda: nn.LayerNorm((4, 5), elementwise_affine=False, dtype=F32), (2, 3, 4, 5)),
 }  # fmt: skip
 
 
@@ -94,7 +87,7 @@ def test_each_layer_round_trips(name, tmp_path):
     [("BatchNorm1d", (8, 4)), ("BatchNorm1d", (8, 4, 5)), ("BatchNorm2d", (8, 4, 5, 5))],
 )
 def test_batch_norm_exports_its_running_statistics(name, shape, tmp_path):
-    norm = layer(name, 4, dtype=F32)
+    norm = getattr(nn, name)(4, dtype=F32)
     rng = np.random.default_rng(1)
     for _ in range(3):  # running statistics away from their start (mean 0, var 1)
         norm(gk.Tensor((3 * rng.standard_normal(shape) + 2).astype(F32)))
@@ -116,6 +109,16 @@ def test_each_model_round_trips(name, tmp_path):
     np.random.seed(0)
     make, shape = MODELS[name]
     assert_round_trip(make(), shape, tmp_path)
+
+
+def test_the_batch_normalised_cnn_round_trips(tmp_path):
+    bn_cnn = pytest.importorskip("models.bn_cnn")
+    np.random.seed(0)
+    model = bn_cnn.BNCNN(10, input_shape=(1, 8, 8), dtype=F32)
+    rng = np.random.default_rng(2)
+    for _ in range(2):  # training-mode passes move the running statistics
+        model(gk.Tensor(rng.random((16, 1, 8, 8), dtype=F32)))
+    assert_round_trip(model, (2, 1, 8, 8), tmp_path)
 
 
 def test_the_model_is_left_in_its_mode_and_runs_any_batch_size(tmp_path):
