@@ -50,10 +50,11 @@ class Conv2d(Op):
         if self.needs_grad(0):
             gx = _correlate_transposed(W, gy_rows, x.shape, geometry)
         if self.needs_grad(1):
-            # Under create_graph the weight gradient must be differentiable in x too:
-            # rebuild the columns as an op rather than reuse the saved array.
-            differentiable = isinstance(x, Tensor) and x.requires_grad
-            cols = im2col_op(x, **geometry) if differentiable else self.saved
+            # On Tensors (create_graph, or forward mode over this backward) the weight
+            # gradient must be differentiable in x too, whether x requires grad or only
+            # carries a tangent: rebuild the columns as an op rather than reuse the
+            # saved array.
+            cols = im2col_op(x, **geometry) if isinstance(x, Tensor) else self.saved
             gW = _weight_gradient(cols, gy_rows, W.shape)
         if self.needs_grad(2):
             gb = gy_rows.sum(axis=1)

@@ -47,7 +47,7 @@ class MaxPool2d(Op):
         self.pad = pad
 
     def forward(self, x):
-        offsets = _offset_views(self, x, -xp.inf)
+        offsets = _views_of(self, x, -xp.inf)
         y = offsets[0].copy(order="K")
         for values in offsets[1:]:
             xp.maximum(y, values, out=y)
@@ -116,7 +116,7 @@ class GatherAtArgmax(ScatterToArgmax):
     def forward(self, x):
         finite = bool(xp.isfinite(x).all())
         out = xp.zeros_like(self.argmax, dtype=x.dtype)
-        for k, values in enumerate(_offset_views(self, x)):
+        for k, values in enumerate(_views_of(self, x)):
             out += _select(values, self.argmax == k, finite)
         return out
 
@@ -142,7 +142,7 @@ class AvgPool2d(Op):
         self.pad = pad
 
     def forward(self, x):
-        offsets = _offset_views(self, x)
+        offsets = _views_of(self, x)
         # A float copy, in x's memory order, that the other offsets add into.
         y = offsets[0].astype(np.result_type(x.dtype, 1.0), order="K")
         for values in offsets[1:]:
@@ -198,7 +198,7 @@ def _select(values: ndarray, mask: ndarray, finite: bool) -> ndarray:
     return values * mask if finite else xp.where(mask, values, 0)
 
 
-def _offset_views(op: Any, x: ndarray, fill: float = 0.0) -> list[ndarray]:
+def _views_of(op: Any, x: ndarray, fill: float = 0.0) -> list[ndarray]:
     """The views (B, C, OH, OW) of x padded with ``fill``, one per kernel offset of the
     pooling op ``op``, each holding that offset's pixel of every window."""
     check_pool_pad(op.kernel_size, op.pad)

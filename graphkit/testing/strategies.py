@@ -33,10 +33,12 @@ __all__ = [
     "broadcastable_shapes",
     "class_labels",
     "concatenate_shapes",
+    "conv_transpose_geometries",
     "distinct_tensors",
     "einsum_cases",
     "elements_for",
     "embedding_indices",
+    "interpolate_cases",
     "layer_norm_shapes",
     "matmul_shapes",
     "on_grid",
@@ -51,6 +53,7 @@ __all__ = [
     "tensors",
     "tile_reps",
     "values",
+    "window_geometries",
 ]
 
 
@@ -178,6 +181,59 @@ def distinct_tensors(
     offset = draw(values(-1.0, 1.0))
     data = (np.asarray(steps, dtype=np.float64) * gap * 10 + offset).reshape(shape)
     return Tensor(data, requires_grad=requires_grad)
+
+
+# ----- sliding windows (im2col, conv2d, conv_transpose2d, pooling) and interpolate -------
+@st.composite
+def window_geometries(
+    draw: Any, max_kernel: int = 3, max_stride: int = 2, max_pad: int = 2, max_side: int = 5,
+    pool: bool = False,
+) -> tuple:
+    """``(input_shape, kernel, stride, pad)`` of a window sweep over (B, C, H, W) inputs
+    with at least one window, kernels, strides and pads often rectangular; with ``pool``
+    the pad is at most half the kernel, as pooling requires."""
+    kernel = (draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel)))
+    stride = (draw(st.integers(1, max_stride)), draw(st.integers(1, max_stride)))
+    limits = [min(max_pad, k // 2) if pool else max_pad for k in kernel]
+    pad = (draw(st.integers(0, limits[0])), draw(st.integers(0, limits[1])))
+    h = draw(st.integers(max(1, kernel[0] - 2 * pad[0]), max(max_side, kernel[0])))
+    w = draw(st.integers(max(1, kernel[1] - 2 * pad[1]), max(max_side, kernel[1])))
+    return (draw(st.integers(1, 2)), draw(st.integers(1, 2)), h, w), kernel, stride, pad
+
+
+@st.composite
+def conv_transpose_geometries(
+    draw: Any, max_kernel: int = 3, max_stride: int = 2, max_pad: int = 2, max_side: int = 4
+) -> tuple:
+    """``(x_shape, W_shape, stride, pad)`` for conv_transpose2d: x (B, C_in, H, W) and
+    W (C_in, C_out, KH, KW) with an output of at least one pixel each way,
+    (H - 1) * stride - 2 * pad + KH >= 1."""
+    batch, c_in, c_out = (draw(st.integers(1, 2)) for _ in range(3))
+    sides = (draw(st.integers(1, max_side)), draw(st.integers(1, max_side)))
+    kernel = (draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel)))
+    stride = (draw(st.integers(1, max_stride)), draw(st.integers(1, max_stride)))
+    pad = tuple(draw(st.integers(0, min(max_pad, ((n - 1) * s + k - 1) // 2)))
+                for n, k, s in zip(sides, kernel, stride))
+    return (batch, c_in, *sides), (c_in, c_out, *kernel), stride, pad
+
+
+@st.composite
+def interpolate_cases(draw: Any, max_side: int = 4) -> tuple:
+    """``(shape, scale_factor, mode)`` for interpolate on (B, C, H, W): whole and
+    fractional scale factors, below 1 too, one for both axes or an (h, w) pair, each
+    leaving at least one pixel."""
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)),
+             draw(st.integers(1, max_side)), draw(st.integers(1, max_side)))
+
+    def factor(side: int) -> st.SearchStrategy[float]:
+        fractional = st.floats(1.0 / side + 0.01, 3.0, allow_nan=False, allow_infinity=False)
+        return st.sampled_from([1, 2, 3, 0.5 if side >= 2 else 1.5]) | fractional
+
+    if draw(st.booleans()):
+        scale: Any = draw(factor(min(shape[2:])))
+    else:
+        scale = (draw(factor(shape[2])), draw(factor(shape[3])))
+    return shape, scale, draw(st.sampled_from(["nearest", "bilinear"]))
 
 
 # ----- arguments of maximum, minimum, where and the classification losses ---------------

@@ -32,6 +32,7 @@ def test_conv2d_holds_oc_c_kh_kw_and_matches_functional():
     [
         (lambda init: nn.Linear(400, 300, init=init), 400, 300),
         (lambda init: nn.Conv2d(16, 32, 5, init=init), 16 * 25, 32 * 25),
+        (lambda init: nn.ConvTranspose2d(16, 32, 5, init=init), 16 * 25, 32 * 25),
     ],
 )
 def test_he_and_xavier_scales(make, fan_in, fan_out):
@@ -76,6 +77,31 @@ def test_max_pool_layer_defaults_stride_to_kernel():
     x = np.arange(36.0).reshape(1, 1, 6, 6)
     assert nn.MaxPool2d(3)(x).shape == (1, 1, 2, 2)
     assert nn.MaxPool2d(3, stride=1, pad=1)(x).shape == (1, 1, 6, 6)
+
+
+def test_conv_transpose2d_holds_c_in_c_out_kh_kw_and_matches_functional():
+    layer = nn.ConvTranspose2d(2, 3, (3, 2), stride=(2, 1), pad=1)
+    assert layer.weight.shape == (2, 3, 3, 2) and layer.bias.shape == (3,)
+    assert not layer.bias.data.any()
+    layer.bias.data[:] = [1.0, 2.0, 3.0]
+    x = np.random.default_rng(0).standard_normal((2, 2, 5, 4))
+    expected = F.conv_transpose2d(x, layer.weight.data, layer.bias.data, stride=(2, 1), pad=1)
+    y = layer(x)
+    assert y.shape == (2, 3, 9, 3)  # (H - 1) * stride - 2 * pad + kernel
+    np.testing.assert_array_equal(y.data, expected.data)
+    assert repr(layer) == "ConvTranspose2d(2, 3, kernel_size=(3, 2), stride=(2, 1), pad=(1, 1))"
+    assert nn.ConvTranspose2d(2, 3, 2, bias=False).bias is None
+    with pytest.raises(ValueError, match="ConvTranspose2d: stride"):
+        nn.ConvTranspose2d(2, 3, 2, stride=0)
+
+
+def test_avg_pool_layer_defaults_stride_to_kernel_and_matches_functional():
+    x = np.random.default_rng(0).standard_normal((1, 2, 6, 6))
+    layer = nn.AvgPool2d(3)
+    assert layer.stride == 3 and repr(layer) == "AvgPool2d(kernel_size=3, stride=3, pad=0)"
+    np.testing.assert_array_equal(layer(x).data, F.avg_pool2d(x, 3).data)
+    np.testing.assert_array_equal(nn.AvgPool2d(3, stride=1, pad=1)(x).data,
+                                  F.avg_pool2d(x, 3, 1, 1).data)
 
 
 def test_dropout_layer_drops_in_training_only():

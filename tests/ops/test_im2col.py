@@ -1,21 +1,25 @@
 """im2col and col2im (graphkit.ops.im2col): the public functions lay windows out in the
-book's "rows" layout, col2im is their adjoint, both are differentiable ops, and neither
-depends on how its input is stored in memory (batch first, batch last, or a strided
-slice); plus the error messages for columns that do not fit."""
+book's "rows" layout, col2im is their adjoint, both are differentiable ops (reverse and
+forward mode, second order, in both layouts), and neither depends on how its input is
+stored in memory (batch first, batch last, or a strided slice); plus the error messages
+for columns that do not fit."""
 
 import numpy as np
 import pytest
 from book_reference import im2col as book_im2col
+from derivatives import assert_forward_mode, assert_second_order
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from window_cases import batch_last, conv_geometry, random_array, strided_copy
+from window_cases import assert_jvp_ignores_layouts, batch_last, random_array, strided_copy
 
 import graphkit as gk
 from graphkit import functional as F
+from graphkit.ops.im2col import col2im_op, im2col_array, im2col_op
 from graphkit.testing import gradcheck
+from graphkit.testing import strategies as gst
 
 
-@given(conv_geometry(), st.integers(0, 2**16))
+@given(gst.window_geometries(), st.integers(0, 2**16))
 def test_im2col_is_the_books_layout_and_col2im_its_adjoint(geometry, seed):
     shape, kernel, stride, pad = geometry
     x = random_array(shape, seed)
@@ -27,7 +31,7 @@ def test_im2col_is_the_books_layout_and_col2im_its_adjoint(geometry, seed):
     np.testing.assert_allclose(np.sum(cols * c), np.sum(x * back), rtol=1e-10, atol=1e-10)
 
 
-@given(conv_geometry())
+@given(gst.window_geometries())
 def test_im2col_and_col2im_as_ops_are_differentiable(geometry):
     shape, kernel, stride, pad = geometry
     x = gk.Tensor(random_array(shape), requires_grad=True)
@@ -58,7 +62,7 @@ def test_col2im_rejects_columns_of_the_wrong_shape():
 
 # ----- memory layout --------------------------------------------------------------------
 @settings(max_examples=25)
-@given(conv_geometry(), st.integers(0, 2**16))
+@given(gst.window_geometries(), st.integers(0, 2**16))
 def test_im2col_and_col2im_do_not_depend_on_the_inputs_memory_layout(geometry, seed):
     shape, kernel, stride, pad = geometry
     x = random_array(shape, seed)
@@ -75,7 +79,7 @@ def test_im2col_and_col2im_do_not_depend_on_the_inputs_memory_layout(geometry, s
 
 
 @settings(max_examples=25)
-@given(conv_geometry(), st.integers(0, 2**16))
+@given(gst.window_geometries(), st.integers(0, 2**16))
 def test_im2col_gradient_does_not_depend_on_the_inputs_memory_layout(geometry, seed):
     shape, kernel, stride, pad = geometry
     x = random_array(shape, seed)
@@ -89,3 +93,27 @@ def test_im2col_gradient_does_not_depend_on_the_inputs_memory_layout(geometry, s
         grads.append(t.grad.data)
     for other in grads[1:]:
         np.testing.assert_array_equal(other, grads[0])
+
+
+# ----- forward mode and second order ----------------------------------------------------
+@settings(max_examples=20)
+@given(gst.window_geometries(max_side=4), st.sampled_from(["rows", "columns"]),
+       st.integers(0, 2**16))
+def test_im2col_and_col2im_forward_mode_and_second_order(geometry, layout, seed):
+    shape, kernel, stride, pad = geometry
+    kwargs = {"kernel_size": kernel, "stride": stride, "pad": pad, "layout": layout}
+    x = gk.Tensor(random_array(shape, seed), requires_grad=True)
+    assert_forward_mode(lambda t: im2col_op(t, **kwargs), [x])
+    assert_second_order(lambda t: im2col_op(t, **kwargs).tanh(), [x])
+    cols_shape = im2col_array(x.data, kernel, stride, pad, layout).shape
+    c = gk.Tensor(random_array(cols_shape, seed + 1), requires_grad=True)
+    assert_forward_mode(lambda t: col2im_op(t, input_shape=shape, **kwargs), [c])
+    assert_second_order(lambda t: col2im_op(t, input_shape=shape, **kwargs).tanh(), [c])
+
+
+@settings(max_examples=15)
+@given(gst.window_geometries(), st.integers(0, 2**16))
+def test_im2col_forward_mode_does_not_depend_on_memory_layouts(geometry, seed):
+    shape, kernel, stride, pad = geometry
+    assert_jvp_ignores_layouts(lambda t: F.im2col(t, kernel, stride, pad),
+                               random_array(shape, seed), seed + 1)

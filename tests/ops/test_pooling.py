@@ -1,30 +1,40 @@
-"""max_pool2d and the ops its derivatives are made of (graphkit.ops.pooling): values
-against a loop over output pixels, gradients against central differences, ties, padding
-and overlapping windows; scatter_to_argmax and gather_at_argmax as a pair of adjoint,
-differentiable ops (so derivatives of any order are right); a NaN or inf gradient kept to
-the arg-max pixel of its window; and memory layout: values and gradients do not depend on
-how the input or the upstream gradient is stored, and the output keeps the input's layout."""
+"""max_pool2d, avg_pool2d and the ops their derivatives are made of (graphkit.ops.pooling):
+values against loops over output pixels, gradients against central differences, forward
+mode against differences and reverse mode, second order, ties (to the first arg-max in
+both modes), padding and overlapping windows; scatter_to_argmax and gather_at_argmax, and
+spread_over_windows and avg_pool2d, as pairs of adjoint, differentiable ops (so
+derivatives of any order are right); a NaN or inf gradient kept to the arg-max pixel of
+its window; and memory layout: values and gradients do not depend on how the input or the
+upstream gradient is stored, and the output keeps the input's layout."""
 
 import numpy as np
 import pytest
+from derivatives import assert_forward_mode, assert_second_order
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from window_cases import (
+    LAYOUTS,
+    assert_jvp_ignores_layouts,
     batch_last,
-    conv_geometry,
     is_batch_last,
     pool_by_loops,
     random_array,
-    strided_copy,
 )
 
 import graphkit as gk
 from graphkit import functional as F
-from graphkit.ops.pooling import MaxPool2d, gather_at_argmax, scatter_to_argmax
+from graphkit.func import hessian, jacfwd, jacrev, jvp
+from graphkit.ops.pooling import (
+    MaxPool2d,
+    avg_pool,
+    gather_at_argmax,
+    scatter_to_argmax,
+    spread_over_windows,
+)
+from graphkit.ops.windows import memory_axes
 from graphkit.testing import gradcheck
 from graphkit.testing import strategies as gst
 
-LAYOUTS = {"batch first": np.ascontiguousarray, "batch last": batch_last, "strided": strided_copy}
 layouts = st.sampled_from(sorted(LAYOUTS))
 
 
@@ -38,7 +48,7 @@ def pooled_argmax(x, kernel, stride, pad):
 
 
 @given(
-    conv_geometry(pool=True).flatmap(
+    gst.window_geometries(pool=True).flatmap(
         lambda g: st.tuples(st.just(g), gst.distinct_tensors(shape=g[0]))
     )
 )
@@ -89,7 +99,7 @@ def test_max_pool2d_rejects_bad_geometry():
 
 # ----- scatter_to_argmax and gather_at_argmax -------------------------------------------
 @settings(max_examples=25)
-@given(conv_geometry(pool=True), st.integers(0, 2**16), layouts, layouts, layouts)
+@given(gst.window_geometries(pool=True), st.integers(0, 2**16), layouts, layouts, layouts)
 def test_scatter_to_argmax_and_gather_at_argmax_are_adjoint(
     geometry, seed, argmax_layout, g_layout, x_layout
 ):
@@ -105,7 +115,7 @@ def test_scatter_to_argmax_and_gather_at_argmax_are_adjoint(
 
 
 @settings(max_examples=25)
-@given(conv_geometry(pool=True), st.integers(0, 2**16))
+@given(gst.window_geometries(pool=True), st.integers(0, 2**16))
 def test_scatter_to_argmax_and_gather_at_argmax_gradcheck(geometry, seed):
     shape, kernel, stride, pad = geometry
     argmax, kwargs = pooled_argmax(random_array(shape, seed), kernel, stride, pad)
@@ -179,7 +189,7 @@ def test_gather_at_argmax_ignores_non_finite_values_off_the_argmax(bad):
 
 # ----- memory layout --------------------------------------------------------------------
 @settings(max_examples=25)
-@given(conv_geometry(pool=True), st.integers(0, 2**16))
+@given(gst.window_geometries(pool=True), st.integers(0, 2**16))
 def test_max_pool2d_does_not_depend_on_the_inputs_memory_layout(geometry, seed):
     shape, kernel, stride, pad = geometry
     x = random_array(shape, seed)
@@ -199,7 +209,7 @@ def test_max_pool2d_does_not_depend_on_the_inputs_memory_layout(geometry, seed):
 
 
 @settings(max_examples=25)
-@given(conv_geometry(pool=True), st.integers(0, 2**16), layouts, layouts)
+@given(gst.window_geometries(pool=True), st.integers(0, 2**16), layouts, layouts)
 def test_max_pool2d_gradient_does_not_depend_on_the_upstream_gradients_layout(
     geometry, seed, x_layout, gy_layout
 ):
@@ -254,3 +264,223 @@ def test_max_pool2d_gradient_through_a_transpose_to_batch_last():
     manual = manual.reshape(3, 2, 2, 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(3, 2, 4, 4)
     np.testing.assert_array_equal(expected, manual)
     np.testing.assert_array_equal(gradient(batch_last(x)), expected)
+
+
+# ----- max_pool2d: forward mode and second order ----------------------------------------
+def distinct_pooling_cases(max_side=5):
+    """(geometry, x) with x's values pairwise apart, so no window holds a tie."""
+    return gst.window_geometries(pool=True, max_side=max_side).flatmap(
+        lambda g: st.tuples(st.just(g), gst.distinct_tensors(shape=g[0]))
+    )
+
+
+@settings(max_examples=20)
+@given(distinct_pooling_cases(max_side=4))
+def test_max_pool2d_forward_mode_and_second_order(drawn):
+    (_, kernel, stride, pad), x = drawn
+    assert_forward_mode(lambda t: F.max_pool2d(t, kernel, stride, pad), [x], eps=1e-4)
+    assert_second_order(lambda t: F.max_pool2d(t, kernel, stride, pad).tanh(), [x], eps=1e-4)
+
+
+@settings(max_examples=25)
+@given(
+    gst.window_geometries(pool=True).flatmap(
+        lambda g: st.tuples(st.just(g), gst.tensors(shape=g[0],
+                                                    elements=st.sampled_from([0.0, 1.0])))
+    ),
+    st.integers(0, 2**16),
+)
+def test_max_pool2d_ties_take_the_first_maximum_in_forward_mode_too(drawn, seed):
+    """Windows of 0s and 1s tie often: the tangent is that of each window's first arg-max
+    (row-major, padding never), and forward mode agrees with reverse mode there."""
+    (_, kernel, stride, pad), x = drawn
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, pad
+    v = random_array(x.shape, seed)
+    y, dy = jvp(lambda t: F.max_pool2d(t, kernel, stride, pad), (x,), (v,))
+    values = np.pad(x.data, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
+    tangents = np.pad(v, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    expected = np.empty(y.shape)
+    for i in range(y.shape[2]):
+        for j in range(y.shape[3]):
+            rows, cols = slice(i * sh, i * sh + kh), slice(j * sw, j * sw + kw)
+            window = values[:, :, rows, cols].reshape(*x.shape[:2], -1)
+            first = window.argmax(axis=-1)[..., None]  # NumPy's argmax: the first maximum
+            picked = np.take_along_axis(tangents[:, :, rows, cols].reshape(window.shape),
+                                        first, axis=-1)
+            expected[:, :, i, j] = picked[..., 0]
+    np.testing.assert_array_equal(dy.data, expected)
+    u = random_array(y.shape, seed + 1)
+    (gx,) = gk.grad(F.max_pool2d(x, kernel, stride, pad), [x], grad_outputs=u)
+    np.testing.assert_allclose(np.sum(u * dy.data), np.sum(gx.data * v), rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=15)
+@given(distinct_pooling_cases(), layouts)
+def test_max_pool2d_forward_mode_does_not_depend_on_memory_layouts(drawn, layout):
+    (_, kernel, stride, pad), x = drawn
+    assert_jvp_ignores_layouts(lambda t: F.max_pool2d(t, kernel, stride, pad),
+                               LAYOUTS[layout](x.data))
+
+
+@settings(max_examples=20)
+@given(gst.window_geometries(pool=True, max_side=4), st.integers(0, 2**16))
+def test_scatter_to_argmax_and_gather_at_argmax_forward_mode_and_second_order(geometry, seed):
+    shape, kernel, stride, pad = geometry
+    argmax, kwargs = pooled_argmax(random_array(shape, seed), kernel, stride, pad)
+    x = gk.Tensor(random_array(shape, seed + 1), requires_grad=True)
+    assert_forward_mode(lambda t: gather_at_argmax(t, argmax=argmax, **kwargs), [x])
+    assert_second_order(lambda t: gather_at_argmax(t, argmax=argmax, **kwargs).tanh(), [x])
+    g = gk.Tensor(random_array(argmax.shape, seed + 2), requires_grad=True)
+    assert_forward_mode(lambda t: scatter_to_argmax(t, argmax=argmax, **kwargs), [g])
+    assert_second_order(lambda t: scatter_to_argmax(t, argmax=argmax, **kwargs).tanh(), [g])
+
+
+@pytest.mark.parametrize("pool", [F.max_pool2d, F.avg_pool2d])
+def test_hessians_through_pooling_agree_in_every_order_of_modes(pool):
+    """Forward over reverse (gk.func.hessian), forward over forward and reverse over
+    reverse: the jvp rules of the pooling ops and of the ops of their backward."""
+    x = random_array((2, 2, 4, 3))
+    x[0, 0, 0, 0] = x.max() + 1  # a pixel that wins two overlapping windows
+
+    def f(t):
+        return pool(t, (2, 2), stride=1, pad=(1, 0)).tanh().sum()
+
+    reverse = jacrev(jacrev(f))(x).data
+    assert np.abs(reverse).max() > 0.01
+    np.testing.assert_allclose(hessian(f)(x).data, reverse, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(jacfwd(jacfwd(f))(x).data, reverse, rtol=1e-10, atol=1e-12)
+
+
+# ----- avg_pool2d -----------------------------------------------------------------------
+@given(gst.window_geometries(pool=True), st.integers(0, 2**16))
+def test_avg_pool2d_matches_loops_and_gradcheck(geometry, seed):
+    shape, kernel, stride, pad = geometry
+    x = gk.Tensor(random_array(shape, seed), requires_grad=True)
+    y = F.avg_pool2d(x, kernel, stride, pad)
+    np.testing.assert_allclose(y.data, pool_by_loops(x.data, kernel, stride, pad, "mean"),
+                               rtol=1e-12, atol=1e-12)
+    assert gradcheck(lambda t: F.avg_pool2d(t, kernel, stride, pad), [x])
+
+
+@settings(max_examples=20)
+@given(gst.window_geometries(pool=True, max_side=4), st.integers(0, 2**16))
+def test_avg_pool2d_forward_mode_and_second_order(geometry, seed):
+    shape, kernel, stride, pad = geometry
+    x = gk.Tensor(random_array(shape, seed), requires_grad=True)
+    assert_forward_mode(lambda t: F.avg_pool2d(t, kernel, stride, pad), [x])
+    assert_second_order(lambda t: F.avg_pool2d(t, kernel, stride, pad).tanh(), [x])
+
+
+@settings(max_examples=25)
+@given(gst.window_geometries(pool=True), st.integers(0, 2**16), layouts, layouts)
+def test_spread_over_windows_is_the_adjoint_of_avg_pool2d(geometry, seed, x_layout, g_layout):
+    shape, kernel, stride, pad = geometry
+    geometry_kwargs = {"kernel_size": kernel, "stride": stride, "pad": pad}
+    x = LAYOUTS[x_layout](random_array(shape, seed))
+    pooled = avg_pool(x, **geometry_kwargs)
+    g = LAYOUTS[g_layout](random_array(pooled.shape, seed + 1))
+    spread = spread_over_windows(g, input_shape=shape, layout=memory_axes(x), **geometry_kwargs)
+    assert spread.shape == shape
+    np.testing.assert_allclose(np.sum(pooled * g), np.sum(x * spread), rtol=1e-10, atol=1e-10)
+    t = gk.Tensor(random_array(pooled.shape, seed + 2), requires_grad=True)
+    assert gradcheck(lambda t: spread_over_windows(t, input_shape=shape, layout=memory_axes(x),
+                                                   **geometry_kwargs), [t])
+
+
+def test_avg_pool2d_counts_the_padding_in_the_mean():
+    x = gk.Tensor(np.ones((1, 1, 3, 3)), requires_grad=True)
+    y = F.avg_pool2d(x, 2, stride=2, pad=1)  # windows of 1, 2, 2 and 4 real pixels
+    np.testing.assert_allclose(y.data[0, 0], [[0.25, 0.5], [0.5, 1.0]])
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, np.full((1, 1, 3, 3), 0.25))
+
+
+def test_avg_pool2d_overlapping_windows_add_their_shares():
+    x = gk.Tensor(random_array((1, 1, 3, 3)), requires_grad=True)
+    F.avg_pool2d(x, 2, stride=1).sum().backward()
+    np.testing.assert_allclose(x.grad.data[0, 0], np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 4)
+
+
+@pytest.mark.parametrize("kernel", [(2, 2), (3, 2), (2, 1)])
+def test_avg_pool2d_gradient_when_windows_tile_matches_the_general_path(kernel):
+    """Tiling windows take add_at_offsets' assigning path; one more input row, which no
+    window covers, the adding one: the same gradient, and zero on that row."""
+    x = random_array((2, 3, 6, 4))
+    taller = np.concatenate([x, random_array((2, 3, 1, 4), 1)], axis=2)
+    gy = random_array((2, 3, 6 // kernel[0], 4 // kernel[1]), 2)
+    grads = []
+    for data in (x, taller):
+        t = gk.Tensor(data, requires_grad=True)
+        y = F.avg_pool2d(t, kernel)
+        np.testing.assert_allclose(y.data, pool_by_loops(x, kernel, kernel, (0, 0), "mean"))
+        y.backward(gy)
+        grads.append(t.grad.data)
+    np.testing.assert_array_equal(grads[1][:, :, :6], grads[0])
+    np.testing.assert_array_equal(grads[1][:, :, 6], 0)
+
+
+def test_avg_pool2d_default_stride_float32_and_arrays():
+    x = random_array((2, 3, 6, 4)).astype(np.float32)
+    y = F.avg_pool2d(x, (3, 2))
+    assert y.shape == (2, 3, 2, 2) and y.dtype == np.float32
+    np.testing.assert_allclose(y.data, pool_by_loops(x, (3, 2), (3, 2), (0, 0), "mean"),
+                               rtol=1e-6)
+    t = gk.Tensor(x, requires_grad=True)
+    F.avg_pool2d(t, 2).sum().backward()
+    assert t.grad.dtype == np.float32
+    assert isinstance(gk.ops.avg_pool2d(x, 2), np.ndarray)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"kernel_size": 2, "pad": 2}, ["avg_pool2d", "at most half"]),
+        ({"kernel_size": 5}, ["avg_pool2d", "kernel (5, 5)", "(4, 4)"]),
+        ({"kernel_size": 0}, ["avg_pool2d: kernel_size"]),
+        ({"kernel_size": 2, "stride": (1, 2, 3)}, ["avg_pool2d: stride"]),
+        ({"kernel_size": 2, "pad": -1}, ["avg_pool2d: pad"]),
+    ],
+)
+def test_avg_pool2d_rejects_bad_geometry_naming_itself(kwargs, words):
+    with pytest.raises(ValueError) as info:
+        F.avg_pool2d(np.zeros((1, 1, 4, 4)), **kwargs)
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_avg_pool2d_rejects_an_input_that_is_not_a_batch_of_images():
+    with pytest.raises(ValueError, match=r"avg_pool2d.*\(B, C, H, W\).*\(4, 4\)"):
+        F.avg_pool2d(np.zeros((4, 4)), 2)
+
+
+@settings(max_examples=25)
+@given(gst.window_geometries(pool=True), st.integers(0, 2**16), layouts, layouts)
+def test_avg_pool2d_keeps_the_layout_and_ignores_the_gradients(geometry, seed, x_layout,
+                                                              gy_layout):
+    """The output and the input gradient are stored as the input is; values and
+    gradients do not depend on any of the layouts."""
+    shape, kernel, stride, pad = geometry
+    x = random_array(shape, seed)
+    t = gk.Tensor(x.copy(), requires_grad=True)
+    y = F.avg_pool2d(t, kernel, stride, pad)
+    gy = random_array(y.shape, seed + 1)
+    y.backward(gy)
+    stored = gk.Tensor(LAYOUTS[x_layout](x), requires_grad=True)
+    other = F.avg_pool2d(stored, kernel, stride, pad)
+    other.backward(LAYOUTS[gy_layout](gy))
+    np.testing.assert_allclose(other.data, y.data, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(stored.grad.data, t.grad.data, rtol=1e-12, atol=1e-12)
+    if x_layout == "batch last" and min(shape) > 1 and min(y.shape) > 1:
+        assert is_batch_last(other.data)
+        assert stored.grad.data.strides[0] == stored.grad.data.itemsize
+    assert_jvp_ignores_layouts(lambda t: F.avg_pool2d(t, kernel, stride, pad), x, seed + 2)
+
+
+def test_avg_pool2d_after_a_conv_stays_batch_last_through_the_backward():
+    x = gk.Tensor(random_array((3, 2, 6, 6)), requires_grad=True)
+    W = gk.Tensor(random_array((4, 2, 3, 3), 1), requires_grad=True)
+    h = F.conv2d(x, W, pad=1)
+    y = F.avg_pool2d(h, 2)
+    assert is_batch_last(h.data) and is_batch_last(y.data)
+    (gh,) = gk.grad(y, [h], grad_outputs=random_array(y.shape, 2))
+    assert is_batch_last(gh.data)

@@ -1,9 +1,13 @@
-"""Shared cases for the sliding-window op tests (im2col, conv2d, max_pool2d): drawn window
-geometries, seeded random arrays, the same values stored in other memory layouts, and
-references for convolution and max-pooling written with plain loops over output pixels."""
+"""Shared cases for the sliding-window op tests (im2col, conv2d, conv_transpose2d, the
+pooling ops): seeded random arrays, the same values stored in other memory layouts,
+references written with plain loops over pixels, and a check that forward mode does not
+depend on how the primal and its tangent are stored. The drawn geometries are
+``graphkit.testing.strategies.window_geometries`` and ``conv_transpose_geometries``."""
 
 import numpy as np
-from hypothesis import strategies as st
+
+import graphkit as gk
+from graphkit.func import jvp
 
 
 # ----- references written with loops over output pixels ---------------------------------
@@ -20,29 +24,34 @@ def conv_by_loops(x, W, b, stride, pad):
     return y
 
 
-def pool_by_loops(x, kernel, stride, pad):
+def conv_transpose_by_loops(x, W, b, stride, pad):
+    """Every input pixel adds W (C_in, C_out, KH, KW), scaled by its value, into its
+    window of the output; then the padding is cropped away."""
+    (sh, sw), (ph, pw) = stride, pad
+    (B, _, H, Wd), (_, out_channels, kh, kw) = x.shape, W.shape
+    full = np.zeros((B, out_channels, (H - 1) * sh + kh, (Wd - 1) * sw + kw))
+    for i in range(H):
+        for j in range(Wd):
+            full[:, :, i * sh : i * sh + kh, j * sw : j * sw + kw] += np.einsum(
+                "bc,cokl->bokl", x[:, :, i, j], W
+            )
+    cropped = full[:, :, ph : full.shape[2] - ph, pw : full.shape[3] - pw]
+    return cropped + np.reshape(b, (1, -1, 1, 1))
+
+
+def pool_by_loops(x, kernel, stride, pad, reduce="max"):
+    """Max-pooling (padding -inf) or, with reduce="mean", average pooling (padding zeros,
+    counted in the mean)."""
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, pad
-    x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
+    fill = -np.inf if reduce == "max" else 0.0
+    x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
     out_h, out_w = (x.shape[2] - kh) // sh + 1, (x.shape[3] - kw) // sw + 1
     y = np.empty((*x.shape[:2], out_h, out_w))
     for i in range(out_h):
         for j in range(out_w):
-            y[:, :, i, j] = x[:, :, i * sh : i * sh + kh, j * sw : j * sw + kw].max(axis=(2, 3))
+            window = x[:, :, i * sh : i * sh + kh, j * sw : j * sw + kw]
+            y[:, :, i, j] = getattr(window, reduce)(axis=(2, 3))
     return y
-
-
-# ----- drawn geometries -----------------------------------------------------------------
-@st.composite
-def conv_geometry(draw, max_pad=2, pool=False):
-    """(input shape, kernel, stride, pad) with at least one window; rectangular often."""
-    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    limits = (kernel[0] // 2, kernel[1] // 2) if pool else (max_pad, max_pad)
-    pad = (draw(st.integers(0, limits[0])), draw(st.integers(0, limits[1])))
-    h = draw(st.integers(max(1, kernel[0] - 2 * pad[0]), 5))
-    w = draw(st.integers(max(1, kernel[1] - 2 * pad[1]), 5))
-    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), h, w)
-    return shape, kernel, stride, pad
 
 
 def random_array(shape, seed=0):
@@ -67,3 +76,18 @@ def strided_copy(x):
 def is_batch_last(y):
     """Whether y (B, C, H, W) is stored (C, H, W, B) in memory, by its strides."""
     return y.transpose(1, 2, 3, 0).flags.c_contiguous
+
+
+LAYOUTS = {"batch first": np.ascontiguousarray, "batch last": batch_last, "strided": strided_copy}
+
+
+def assert_jvp_ignores_layouts(fn, x, seed=0):
+    """gk.func.jvp of fn at x (B, C, H, W) gives the same output and tangent, to rounding,
+    whichever layout of LAYOUTS the primal and the tangent are each stored in."""
+    tangent = random_array(x.shape, seed)
+    expected = jvp(fn, (gk.Tensor(np.ascontiguousarray(x)),), (tangent,))
+    for primal_layout in LAYOUTS.values():
+        for tangent_layout in LAYOUTS.values():
+            out, dout = jvp(fn, (gk.Tensor(primal_layout(x)),), (tangent_layout(tangent),))
+            np.testing.assert_allclose(out.data, expected[0].data, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(dout.data, expected[1].data, rtol=1e-12, atol=1e-12)
