@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -118,3 +120,13 @@ def test_jupyter_shows_it_inline():
     html = animate(model_loss("mlp"))._repr_html_()
     assert html.startswith("<iframe srcdoc=") and "graphkitPlayer" in html
     assert isinstance(gk.viz.to_html(model_loss("mlp")), HtmlPage)
+
+
+def test_readme_gif_up_to_date():
+    """If this fails, regenerate the README's picture:
+    python -m graphkit graph tinynet --out docs/images/tinynet_backprop.gif"""
+    Image = pytest.importorskip("PIL.Image")
+    committed = Path(__file__).resolve().parents[2] / "docs" / "images" / "tinynet_backprop.gif"
+    player = animate(model_loss("tinynet"))
+    with Image.open(committed) as gif, Image.open(io.BytesIO(player.to_gif())) as fresh:
+        assert (gif.n_frames, gif.size) == (fresh.n_frames, fresh.size) == (len(player), gif.size)
