@@ -240,6 +240,8 @@ class _BatchNorm(Module):
 
     #: x.ndim -> the shape it stands for, in error messages.
     shapes: ClassVar[dict[int, str]]
+    running_mean: np.ndarray  # buffers, set by register_buffer
+    running_var: np.ndarray
 
     def __init__(
         self,
@@ -346,6 +348,7 @@ class Sequential(Module):
 
     def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
         super().__init__()
+        named: dict[str, object]  # checked below: a caller may pass anything
         if len(modules) == 1 and isinstance(modules[0], Mapping):
             named = dict(modules[0])
         else:

@@ -39,6 +39,11 @@ class Module:
     """
 
     training: bool
+    # Set in __init__ with object.__setattr__, past the registration in __setattr__.
+    _parameters: dict[str, Parameter]
+    _modules: dict[str, Module]
+    _buffers: dict[str, np.ndarray | None]
+    _parameters_named: bool
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
@@ -64,7 +69,7 @@ class Module:
     # ----- registration -----------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
         params, modules = self.__dict__.get("_parameters"), self.__dict__.get("_modules")
-        if params is None:
+        if params is None or modules is None:
             if isinstance(value, (Parameter, Module)):
                 raise AttributeError(
                     f"cannot assign {name!r} before Module.__init__() runs: "
@@ -195,13 +200,14 @@ class Module:
         naming the key, and nothing is changed.
         """
         if isinstance(state, (str, os.PathLike)):
+            path = state
             try:
-                with np.load(state, allow_pickle=False) as archive:
+                with np.load(path, allow_pickle=False) as archive:
                     state = {key: archive[key] for key in archive.files}
             except (ValueError, OSError) as err:
                 if isinstance(err, FileNotFoundError):
                     raise
-                raise ValueError(f"{os.fspath(state)!r} is not a .npz file of weights "
+                raise ValueError(f"{os.fspath(path)!r} is not a .npz file of weights "
                                  f"written by Module.save ({err})") from None
         params = {name: param.data for name, param in self.named_parameters()}
         params.update(self.named_buffers())
@@ -227,8 +233,10 @@ class Module:
         The file appears complete or not at all: it is written to a temporary file in the
         same folder, then renamed over ``path``.
         """
+        # Any: savez's stub has an allow_pickle keyword that a name in **state could be.
+        state: dict[str, Any] = self.state_dict()
         with atomic_output(path) as file:
-            np.savez(file, **self.state_dict())
+            np.savez(file, **state)
 
     # ----- display ----------------------------------------------------------------
     def extra_repr(self) -> str:
