@@ -1,4 +1,5 @@
-"""Lesson 5: computational graphs: TinyNet's forward and backward graphs, and conv as im2col.
+"""Lesson 5: computational graphs: TinyNet's forward and backward graphs, backprop step by step,
+and conv as im2col.
 
 Run it: python docs/lessons/05_graphs.py  (drawing needs Graphviz's `dot` program)
 """
@@ -38,6 +39,15 @@ assert np.allclose(net_logits, logits.numpy()) and np.isclose(net_loss, loss.ite
 gk.viz.render(loss, IMAGES / "05_tinynet_forward.svg")
 # --8<-- [end:forward]
 
+# --8<-- [start:player]
+# The backward pass as the engine runs it, one op per frame. animate runs backward itself
+# (leaving .grad alone and keeping the graph), so call it before loss.backward().
+player = gk.viz.animate(loss)
+print(f"{len(player)} frames; the first: {player.frames[0].heading}")
+player.save(IMAGES / "05_backprop.html")  # play, pause, step, slider, arrow keys
+player.save(IMAGES / "05_backprop.gif")
+# --8<-- [end:player]
+
 # --8<-- [start:backward]
 # backward=True draws the graph that computes d loss / d (every parameter): built by
 # gk.grad(..., create_graph=True), it reuses the forward values.
@@ -74,4 +84,7 @@ image_axes.set(title="x: one 4x4 channel", ylabel="row")
 columns_axes.set(title="im2col(x, 3): one row per 3x3 window", ylabel="window (oh, ow)")
 columns_axes.set_yticklabels(["(0, 0)", "(0, 1)", "(1, 0)", "(1, 1)"])
 figure.savefig(IMAGES / "05_im2col.png", dpi=100)
-print(f"wrote {IMAGES / '05_tinynet_forward.svg'}, 05_tinynet_backward.svg and 05_im2col.png")
+print(
+    f"wrote {IMAGES / '05_tinynet_forward.svg'}, 05_tinynet_backward.svg, 05_backprop.html, "
+    "05_backprop.gif and 05_im2col.png"
+)
