@@ -60,7 +60,8 @@ def arange(
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """The (n, m) identity matrix (m defaults to n): ones on the diagonal, zeros elsewhere."""
-    return _made(xp.eye(*_shape_of("eye", (n,) if m is None else (n, m))), dtype, requires_grad)
+    shape = _shape_of("eye", (n,) if m is None else (n, m))
+    return _made(xp.eye(shape[0], shape[-1]), dtype, requires_grad)
 
 
 def _dtype_like(t: Any, dtype: Any) -> Any:

@@ -100,7 +100,8 @@ def jacfwd(
         chosen = positions(argnums, len(args), "jacfwd")
         primals = [forward_input(a) if not isinstance(a, Tensor) else a for a in args]
         start = now()
-        columns: dict[int, list[tuple[Tensor, ...]]] = {i: [] for i in chosen}
+        # Tensors, or their arrays once nothing outside needs their graph (below).
+        columns: dict[int, list[tuple[Any, ...]]] = {i: [] for i in chosen}
         outputs: tuple[Tensor, ...] = ()
         is_tuple, aux = False, None
         for i in chosen:
