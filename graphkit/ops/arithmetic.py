@@ -84,7 +84,8 @@ class Neg(Op):
 
 class Pow(Op):
     """``a ** b``, with PyTorch's derivatives where the formulas break down:
-    d/da = b a^(b-1), and 0 wherever b = 0 (x ** 0 is constant, even at 0 and ±inf);
+    d/da = b a^(b-1), and 0 wherever b = 0 (x ** 0 is constant, even at 0 and ±inf; with
+    a Python number b = 0, exactly 0 whatever the incoming gradient, as PyTorch);
     d/db = a^b log a, and 0 where a = 0 and b >= 0 (where a^b is 0 or 1 and log a -inf)."""
 
     __slots__ = ()
@@ -104,16 +105,16 @@ class Pow(Op):
 
     @staticmethod
     def _base_slope(g, a, b):
-        """g * d(a^b)/da, exactly 0 where b = 0."""
+        """g * d(a^b)/da: exactly 0 where b = 0, even at a = 0 (where a^(b-1) is inf)."""
         if isinstance(b, (int, float)):
             return xp.zeros_like(array_of(g)) if b == 0 else g * b * a ** (b - 1)
-        zero = array_of(b) == 0
-        if not zero.any():
+        pole = xp.logical_and(array_of(a) == 0, array_of(b) == 0)
+        if not pole.any():
+            # b = 0 elsewhere gives b a^(b-1) = 0 by itself, and keeps its derivative in b.
             return g * b * a ** (b - 1)
-        # b -> 1 where it is 0, so that the discarded branch holds no 0 * inf (0**-1) whose
-        # NaN a second derivative would carry through where()'s zero.
-        safe_b = where(zero, 1, b)
-        return where(zero, 0, g * safe_b * a ** (safe_b - 1))
+        # The pole's exponent -> 1, so that the discarded branch holds no inf whose NaN a
+        # second derivative would carry through where()'s zero.
+        return g * b * where(pole, 0, a ** (where(pole, 1, b) - 1))
 
     @staticmethod
     def _exponent_slope(y, a, b):

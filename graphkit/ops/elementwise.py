@@ -381,12 +381,15 @@ def _erf(x):
     x = xp.asarray(x)
     if x.dtype.kind != "f":
         x = x.astype(xp.float64)
+    if x.ndim == 0:  # NumPy makes scalars of 0-d results, which cannot be written in place
+        return _erf(x.reshape(1)).reshape(())
     y = xp.abs(x)
-    near_zero = _rational(x * x, _ERF_NUM, _ERF_DEN)
-    near_zero *= x
     # Both ranges are computed on every element, then one is picked: masked indexing
     # would cost more than the arithmetic it saves. The far tail is rare enough to index.
+    # Each range overflows or divides inf by inf on elements of the other: no news.
     with xp.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        near_zero = _rational(x * x, _ERF_NUM, _ERF_DEN)
+        near_zero *= x
         erfc_scaled = _rational(y, _ERFC_NUM, _ERFC_DEN)
         far = y > 4
         if far.any():

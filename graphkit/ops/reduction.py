@@ -87,7 +87,9 @@ class Min(Max):
 class Prod(Sum):
     """The product. Each element's derivative is the product of the others in its slice,
     formed without dividing by the element: exact where the slice holds zeros (one zero:
-    the product of the rest at it and 0 elsewhere; two or more: 0 everywhere)."""
+    the product of the rest at it and 0 elsewhere; two or more: 0 everywhere), and so are
+    the second derivatives (which, through P / x where the slice has no zero, lose their
+    precision where its elements differ some 1e16-fold in size, as PyTorch's)."""
 
     __slots__ = ()
 
@@ -101,20 +103,26 @@ class Prod(Sum):
         return (dxs[0] * self._others(x)).sum(axis=self.axis, keepdims=self.keepdims)
 
     def _others(self, x):
-        """The product of the other elements of each element's slice, in x's shape.
+        """The product of the other elements of each element's slice, in x's shape: exact in
+        value, and in its own derivative (prod's second), also where the slice has zeros.
 
-        Exact in value everywhere; its own derivative (the second one of prod) is exact
-        where the slice has no zero. A Prod of x with its zeros set to 1, then split by
-        the number of zeros in the slice: none, y / x; one, that product at the zero.
+        With P the product of the slice's nonzero elements and Z the sum of its zeros (0,
+        but its derivative marks where they are), it is, by the number k of zeros in the
+        slice: P / x (k = 0); P at the zero and Z P / x elsewhere (k = 1); (Z - x) P at
+        each zero and 0 elsewhere (k = 2); 0 (k > 2).
         """
         axes = axes_of(self.axis, x.ndim)
         zero = array_of(x) == 0
-        zeros = zero.sum(axis=axes, keepdims=True)
         nonzero = where(zero, 1, x)
         product = Prod.apply(nonzero, axis=axes, keepdims=True)
         if not zero.any():
             return product / nonzero
-        return where(zeros == 0, product / nonzero, where(zero & (zeros == 1), product, 0))
+        count = zero.sum(axis=axes, keepdims=True)
+        zeros = where(zero, x, 0).sum(axis=axes, keepdims=True)
+        one = where(zero, product, zeros * product / nonzero)
+        two = where(zero, (zeros - x) * product, 0)
+        return where(count == 0, product / nonzero,
+                     where(count == 1, one, where(count == 2, two, 0)))
 
 
 class Var(Sum):
@@ -183,7 +191,8 @@ class LogSumExp(Sum):
         total = exps.sum(axis=self.axis, keepdims=True)
         # Backward's softmax is exps / total: kept rather than recomputing the exponentials.
         self.saved = exps, total
-        out = xp.log(total)
+        with xp.errstate(divide="ignore"):  # a slice of -inf sums to 0: its log is -inf
+            out = xp.log(total)
         out += top
         return out if self.keepdims else out.reshape(_reduced_shape(x.shape, self.axis))
 

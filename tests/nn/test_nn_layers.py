@@ -73,6 +73,27 @@ def test_activation_layers_match_functional():
         np.testing.assert_array_equal(layer(x).data, fn(x).data)
 
 
+def test_the_smooth_activation_layers_match_functional():
+    x = np.linspace(-2, 2, 7)
+    cases = [
+        (nn.LeakyReLU(), lambda a: F.leaky_relu(a, 0.01)),
+        (nn.LeakyReLU(0.2), lambda a: F.leaky_relu(a, negative_slope=0.2)),
+        (nn.ELU(), F.elu),
+        (nn.ELU(alpha=0.5), lambda a: F.elu(a, alpha=0.5)),
+        (nn.GELU(), F.gelu),
+        (nn.SiLU(), F.silu),
+        (nn.Softplus(), F.softplus),
+    ]
+    for layer, fn in cases:
+        np.testing.assert_array_equal(layer(x).data, fn(x).data)
+        assert not list(layer.parameters())
+    assert "negative_slope=0.2" in repr(nn.LeakyReLU(0.2))
+    assert "alpha=0.5" in repr(nn.ELU(alpha=0.5))
+    net = nn.Sequential(nn.Linear(3, 4), nn.GELU(), nn.Linear(4, 2), nn.ELU())
+    x = gk.Tensor(np.random.default_rng(0).standard_normal((2, 3)), requires_grad=True)
+    assert gradcheck(net, [x])
+
+
 def test_max_pool_layer_defaults_stride_to_kernel():
     x = np.arange(36.0).reshape(1, 1, 6, 6)
     assert nn.MaxPool2d(3)(x).shape == (1, 1, 2, 2)
