@@ -29,6 +29,7 @@ from pathlib import Path
 
 from benchmarks import conv_steps, drawing, forward_mode, graph_overhead, memory, mlp_steps
 from benchmarks.harness import Result, blas_threads, time_only, to_markdown, write_reports
+from benchmarks.reductions import lse
 from graphkit.cli.arguments import positive_int
 
 WORKLOADS = {
@@ -41,11 +42,12 @@ WORKLOADS = {
     "W7": graph_overhead.w7,
     "W8": forward_mode.w8,
     "W9": forward_mode.w9,
+    "LSE": lse,
     "MEM": memory.peak_memory,
     "VIZ": drawing.drawing,
 }
 # Workloads timed variant by variant; the others (W7, MEM, VIZ) run once, in one process.
-VARIANTS = {"W1", "W2", "W3", "W4", "W5", "W6", "W8", "W9"}
+VARIANTS = {"W1", "W2", "W3", "W4", "W5", "W6", "W8", "W9", "LSE"}
 
 
 def main(argv: list[str] | None = None) -> None:

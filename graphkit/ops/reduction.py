@@ -187,7 +187,8 @@ class LogSumExp(Sum):
         top = x.max(axis=self.axis, keepdims=True)
         # A slice of infinities (or all -inf) would make inf - inf: shift it by 0 instead.
         top = xp.where(xp.isfinite(top), top, 0)
-        exps = xp.exp(x - top)
+        exps = xp.asarray(x - top)  # asarray: 0-d arithmetic gives a NumPy scalar
+        xp.exp(exps, out=exps)
         total = exps.sum(axis=self.axis, keepdims=True)
         # Backward's softmax is exps / total: kept rather than recomputing the exponentials.
         self.saved = exps, total
@@ -197,16 +198,17 @@ class LogSumExp(Sum):
         return out if self.keepdims else out.reshape(_reduced_shape(x.shape, self.axis))
 
     def backward(self, gy, y, x):
-        return super().backward(gy, y, x) * self._softmax(y, x)
+        return self._times_softmax(gy.reshape(_kept_shape(x.shape, self.axis)), y, x)
 
     def jvp(self, dxs, y, x):
-        return (dxs[0] * self._softmax(y, x)).sum(axis=self.axis, keepdims=self.keepdims)
+        return (dxs[0] * self._times_softmax(1, y, x)).sum(axis=self.axis, keepdims=self.keepdims)
 
-    def _softmax(self, y, x):
+    def _times_softmax(self, g, y, x):
+        """g (broadcast against x) times the softmax of x over the reduced axes."""
         if isinstance(x, Tensor):
-            return exp(x - y.reshape(_kept_shape(x.shape, self.axis)))
+            return g * exp(x - y.reshape(_kept_shape(x.shape, self.axis)))
         exps, total = self.saved
-        return exps / total
+        return exps * (g / total)  # one pass over x's size: g / total is per slice
 
 
 class Cumsum(Op):
