@@ -179,35 +179,46 @@ def clip(x: Any, min: float | None = None, max: float | None = None) -> Tensor:
 
 # ----- reductions -----------------------------------------------------------------------
 # min and max shadow the builtins in this module, as PyTorch's names; use builtins.min here.
-Axis = int | tuple[int, ...] | None
 
 
-def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def max(
+    x: Any, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+) -> Tensor:
     """The largest element (along ``axis``); tied maxima share the gradient equally."""
     return ops.max(as_tensor(x), axis=axis, keepdims=keepdims)
 
 
-def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def min(
+    x: Any, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+) -> Tensor:
     """The smallest element (along ``axis``); tied minima share the gradient equally."""
     return ops.min(as_tensor(x), axis=axis, keepdims=keepdims)
 
 
-def prod(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def prod(
+    x: Any, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+) -> Tensor:
     """The product of the elements (along ``axis``); its gradient is exact where x has zeros."""
     return ops.prod(as_tensor(x), axis=axis, keepdims=keepdims)
 
 
-def var(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+def var(
+    x: Any, axis: int | tuple[int, ...] | None = None, ddof: int = 0, keepdims: bool = False
+) -> Tensor:
     """The variance, sum((x - mean)**2) / (N - ddof) over N elements (NumPy's ``ddof``)."""
     return ops.var(as_tensor(x), axis=axis, ddof=ddof, keepdims=keepdims)
 
 
-def std(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+def std(
+    x: Any, axis: int | tuple[int, ...] | None = None, ddof: int = 0, keepdims: bool = False
+) -> Tensor:
     """The standard deviation, sqrt(var(x, axis, ddof)); its gradient is 0 where it is 0."""
     return ops.std(as_tensor(x), axis=axis, ddof=ddof, keepdims=keepdims)
 
 
-def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def logsumexp(
+    x: Any, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+) -> Tensor:
     """log(sum(exp(x))) (along ``axis``), stable for large values; its gradient is softmax."""
     return ops.logsumexp(as_tensor(x), axis=axis, keepdims=keepdims)
 
