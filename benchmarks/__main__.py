@@ -27,7 +27,15 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from benchmarks import conv_steps, drawing, forward_mode, graph_overhead, memory, mlp_steps
+from benchmarks import (
+    conv_steps,
+    drawing,
+    forward_mode,
+    graph_overhead,
+    memory,
+    mlp_steps,
+    window_ops,
+)
 from benchmarks.harness import Result, blas_threads, time_only, to_markdown, write_reports
 from benchmarks.reductions import lse
 from graphkit.cli.arguments import positive_int
@@ -43,11 +51,14 @@ WORKLOADS = {
     "W8": forward_mode.w8,
     "W9": forward_mode.w9,
     "LSE": lse,
+    "AVGPOOL": window_ops.avgpool,
+    "CONVT": window_ops.convt,
     "MEM": memory.peak_memory,
     "VIZ": drawing.drawing,
 }
 # Workloads timed variant by variant; the others (W7, MEM, VIZ) run once, in one process.
-VARIANTS = {"W1", "W2", "W3", "W4", "W5", "W6", "W8", "W9", "LSE"}
+VARIANTS = {"W1", "W2", "W3", "W4", "W5", "W6", "W8", "W9", "LSE", "AVGPOOL",
+            "CONVT"}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -83,7 +83,9 @@ class ConvTranspose2d(Op):
     def forward(self, x, W, b):
         _check_shapes(x, W, b, "(C_in, C_out, KH, KW)", in_axis=0, out_axis=1)
         out_h, out_w = transposed_output_size(x.shape, W.shape[2:], self.stride, self.pad)
-        y = _correlate_transposed(W, _rows(x), (x.shape[0], W.shape[1], out_h, out_w),
+        rows = _rows(x)
+        self.saved = rows
+        y = _correlate_transposed(W, rows, (x.shape[0], W.shape[1], out_h, out_w),
                                   _geometry(self, W))
         if b is not None:
             y += b.reshape(-1, 1, 1)
@@ -97,7 +99,10 @@ class ConvTranspose2d(Op):
         if self.needs_grad(0):
             gx = _correlate(W, cols, x.shape)
         if self.needs_grad(1):
-            gW = _weight_gradient(cols, _rows(x), W.shape)
+            # x's rows as forward laid them out, unless the weight gradient must be
+            # differentiable in x (on Tensors), as in Conv2d.
+            rows = _rows(x) if isinstance(x, Tensor) else self.saved
+            gW = _weight_gradient(cols, rows, W.shape)
         if self.needs_grad(2):
             gb = gy.sum(axis=(0, 2, 3))
         return gx, gW, gb

@@ -143,9 +143,13 @@ class AvgPool2d(Op):
 
     def forward(self, x):
         offsets = _views_of(self, x)
-        # A float copy, in x's memory order, that the other offsets add into.
-        y = offsets[0].astype(np.result_type(x.dtype, 1.0), order="K")
-        for values in offsets[1:]:
+        # A float array, in x's memory order, made by the first sum and added into after.
+        dtype = np.result_type(x.dtype, 1.0)
+        if len(offsets) == 1:
+            y = offsets[0].astype(dtype, order="K")
+        else:
+            y = xp.add(offsets[0], offsets[1], dtype=dtype)
+        for values in offsets[2:]:
             y += values
         y /= len(offsets)
         return y

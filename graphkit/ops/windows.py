@@ -112,10 +112,14 @@ def memory_axes(x: ndarray) -> tuple[int, ...]:
 
 
 def empty_images(shape: tuple[int, ...], axes: tuple[int, ...], dtype: Any, fill: Any = None):
-    """A (B, C, H, W) array of ``shape`` stored in memory in the order ``axes``."""
+    """A (B, C, H, W) array of ``shape`` stored in memory in the order ``axes``.
+
+    In the usual order it is the allocated array itself, not a view of it: a gradient
+    that owns its memory reaches a leaf's ``.grad`` without a copy.
+    """
     stored = [shape[a] for a in axes]
     data = xp.empty(stored, dtype) if fill is None else xp.full(stored, fill, dtype)
-    return data.transpose(np.argsort(axes))
+    return data if tuple(axes) == tuple(range(len(axes))) else data.transpose(np.argsort(axes))
 
 
 def stored_as(x: ndarray, axes: tuple[int, ...]) -> ndarray:
@@ -179,4 +183,4 @@ def add_at_offsets(
             out[index] = share
         else:
             out[index] += share
-    return out[:, :, ph : ph + H, pw : pw + W]
+    return out if pad == (0, 0) else out[:, :, ph : ph + H, pw : pw + W]

@@ -1,8 +1,9 @@
 """Every fast path gives what the general path gives.
 
 First-order backward runs ops on arrays and may take shortcuts (cached softmax,
-cached im2col columns); ``create_graph=True`` runs the same backward on Tensors, the
-general path. The fused ``linear`` op must equal matmul then add.
+conv2d's cached im2col columns, conv_transpose2d's saved rows); ``create_graph=True``
+runs the same backward on Tensors, the general path. The fused ``linear`` op must equal
+matmul then add.
 """
 
 import numpy as np
@@ -10,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import graphkit as gk
+from graphkit.testing import strategies as gst
 
 
 def both_paths(fn, *inputs):
@@ -44,6 +46,19 @@ def test_conv_weight_gradient_from_cached_columns_agrees(batch, channels, side, 
         return
     fast, general = both_paths(lambda a, w, c: gk.F.conv2d(a, w, c, stride=stride, pad=pad),
                                x, W, b)
+    for f, g in zip(fast, general):
+        np.testing.assert_allclose(f, g, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(gst.conv_transpose_geometries(), st.integers(0, 2**16))
+def test_conv_transpose_weight_gradient_from_saved_rows_agrees(geometry, seed):
+    x_shape, W_shape, stride, pad = geometry
+    rng = np.random.default_rng(seed)
+    x, W = (gk.Tensor(rng.standard_normal(s), requires_grad=True) for s in (x_shape, W_shape))
+    b = gk.Tensor(rng.standard_normal(W_shape[1]), requires_grad=True)
+    fast, general = both_paths(
+        lambda a, w, c: gk.F.conv_transpose2d(a, w, c, stride=stride, pad=pad), x, W, b)
     for f, g in zip(fast, general):
         np.testing.assert_allclose(f, g, rtol=1e-12, atol=1e-12)
 
