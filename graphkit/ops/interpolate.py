@@ -47,12 +47,14 @@ class Resampling:
                    tuple(index[s] for (index, _), s in zip(taps, starts)))
 
     def apply(self, x: ndarray, axis: int) -> ndarray:
-        """x resampled along ``axis`` (of length ``in_size``) to ``out_size``."""
+        """x resampled along ``axis`` (of length ``in_size``) to ``out_size``; weighted
+        taps come out in floats (of x's precision, float64 for integers)."""
         out = None
+        real = np.result_type(x.dtype, 1.0)
         for index, weight in self.taps:
             term = xp.take(x, index, axis=axis)
             if weight is not None:
-                term *= _along(weight.astype(x.dtype, copy=False), axis, x.ndim)
+                term = term * _along(weight.astype(real, copy=False), axis, x.ndim)
             if out is None:
                 out = term
             else:
@@ -63,10 +65,11 @@ class Resampling:
         """The transpose of ``apply``: g (``out_size`` along ``axis``) -> ``in_size``."""
         shape = list(g.shape)
         shape[axis] = self.in_size
-        out = xp.zeros(shape, g.dtype)
+        real = np.result_type(g.dtype, 1.0)
+        out = xp.zeros(shape, real)
         into = (slice(None),) * axis
         for (_, weight), starts, targets in zip(self.taps, self.starts, self.targets):
-            share = g if weight is None else g * _along(weight.astype(g.dtype, copy=False),
+            share = g if weight is None else g * _along(weight.astype(real, copy=False),
                                                         axis, g.ndim)
             out[(*into, targets)] += xp.add.reduceat(share, starts, axis=axis)
         return out

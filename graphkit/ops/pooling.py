@@ -137,9 +137,7 @@ class AvgPool2d(Op):
     __slots__ = ("kernel_size", "pad", "stride")
 
     def __init__(self, kernel_size: Pair, stride: Pair, pad: Pair = (0, 0)):
-        self.kernel_size = kernel_size
-        self.stride = stride
-        self.pad = pad
+        self.kernel_size, self.stride, self.pad = kernel_size, stride, pad
 
     def forward(self, x):
         offsets = _views_of(self, x)

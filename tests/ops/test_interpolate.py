@@ -167,6 +167,16 @@ def test_interpolate_keeps_float32(mode):
     assert isinstance(gk.ops.interpolate(x.data, 2, mode), np.ndarray)
 
 
+def test_interpolate_of_integers_copies_them_or_interpolates_in_float64():
+    x = np.arange(12).reshape(1, 1, 3, 4)
+    nearest = gk.ops.interpolate(x, 2)
+    assert nearest.dtype == x.dtype
+    np.testing.assert_array_equal(nearest, x.repeat(2, axis=2).repeat(2, axis=3))
+    bilinear = gk.ops.interpolate(x, 2, "bilinear")
+    assert bilinear.dtype == np.float64
+    np.testing.assert_allclose(bilinear, F.interpolate(x.astype(float), 2, "bilinear").data)
+
+
 @pytest.mark.parametrize(
     ("shape", "kwargs", "words"),
     [
