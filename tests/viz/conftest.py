@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -64,14 +63,3 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         yield driver
     finally:
         driver.quit()
-
-
-def open_page(browser: object, path: Path) -> None:
-    """Load ``path`` from a file:// URL, after dropping the log of earlier pages."""
-    browser.get_log("browser")
-    browser.get(path.resolve().as_uri())
-
-
-def console_errors(browser: object) -> list[str]:
-    """The messages of severity SEVERE the page has logged since the last call."""
-    return [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]

@@ -12,7 +12,7 @@ import io
 import time
 
 import pytest
-from conftest import console_errors, open_page
+from chromium import console_errors, open_page
 
 from graphkit.autograd import observe
 from graphkit.cli.model_graphs import model_loss
@@ -160,4 +160,26 @@ def test_search_finds_a_node_by_name(browser, page_file):
     search.send_keys(Keys.ENTER)
     assert browser.find_element("id", "details").text.startswith("fc2.bias")
     assert "match" in node_titled(browser, "fc2.bias").get_attribute("class")
+    assert console_errors(browser) == []
+
+
+def test_wheel_zooms_and_dragging_pans(browser, page_file):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+
+    open_page(browser, page_file)
+    svg = browser.find_element("css selector", "svg.graph")
+
+    def view_box():
+        return [float(v) for v in svg.get_dom_attribute("viewBox").split()]
+
+    before = view_box()
+    ActionChains(browser).scroll_from_origin(ScrollOrigin.from_element(svg), 0, -300).perform()
+    zoomed = view_box()
+    assert zoomed[2] < before[2]  # zoomed in: a narrower view
+    ActionChains(browser).click_and_hold(svg).move_by_offset(80, 40).release().perform()
+    panned = view_box()
+    assert panned[0] < zoomed[0] and panned[1] < zoomed[1] and panned[2] == zoomed[2]
+    browser.find_element("id", "fit").click()
+    assert view_box() == before
     assert console_errors(browser) == []
