@@ -342,36 +342,37 @@ _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
 # W. J. Cody's rational Chebyshev approximations (Math. Comp. 23, 1969; his CALERF): erf on
 # |x| <= 0.46875, exp(x²) erfc(x) on 0.46875 < x <= 4 and, in 1/x², beyond; within 5e-16 of
-# math.erf. NumPy has no erf, and this is faster than math.erf element by element or
-# scipy.special.erf, which graphkit would otherwise need as a dependency.
+# math.erf. NumPy has no erf; this is as fast as scipy.special.erf, which graphkit would
+# otherwise need as a dependency, and several times faster than math.erf element by element.
+# Numerators from the highest power down; denominators likewise, after their leading 1.
 _ERF_NUM = (1.85777706184603153e-1, 3.16112374387056560e00, 1.13864154151050156e02,
             3.77485237685302021e02, 3.20937758913846947e03)
-_ERF_DEN = (1.0, 2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
+_ERF_DEN = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
             2.84423683343917062e03)
 _ERFC_NUM = (2.15311535474403846e-8, 5.64188496988670089e-1, 8.88314979438837594e00,
              6.61191906371416295e01, 2.98635138197400131e02, 8.81952221241769090e02,
              1.71204761263407058e03, 2.05107837782607147e03, 1.23033935479799725e03)
-_ERFC_DEN = (1.0, 1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
+_ERFC_DEN = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
              1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
              3.43936767414372164e03, 1.23033935480374942e03)
 _TAIL_NUM = (1.63153871373020978e-2, 3.05326634961232344e-1, 3.60344899949804439e-1,
              1.25781726111229246e-1, 1.60837851487422766e-2, 6.58749161529837803e-4)
-_TAIL_DEN = (1.0, 2.56852019228982242e00, 1.87295284992346725e00, 5.27905102951428412e-1,
+_TAIL_DEN = (2.56852019228982242e00, 1.87295284992346725e00, 5.27905102951428412e-1,
              6.05183413124413191e-2, 2.33520497626869185e-3)
 _INV_SQRT_PI = 1 / math.sqrt(math.pi)
 
 
-def _rational(z, numerator, denominator):
-    """p(z) / q(z) by Horner's rule, in place; coefficients from the highest power down."""
-    p = z * numerator[0]
-    q = z * denominator[0]
-    for a, b in zip(numerator[1:-1], denominator[1:-1]):
-        p += a
+def _rational(z, numerator, denominator, out, scratch):
+    """p(z) / q(z) into ``out`` by Horner's rule, q built in ``scratch`` (q is monic)."""
+    p = xp.multiply(z, numerator[0], out=out)
+    for c in numerator[1:-1]:
+        p += c
         p *= z
-        q += b
-        q *= z
     p += numerator[-1]
-    q += denominator[-1]
+    q = xp.add(z, denominator[0], out=scratch)
+    for d in denominator[1:]:
+        q *= z
+        q += d
     p /= q
     return p
 
@@ -384,22 +385,28 @@ def _erf(x):
     if x.ndim == 0:  # NumPy makes scalars of 0-d results, which cannot be written in place
         return _erf(x.reshape(1)).reshape(())
     y = xp.abs(x)
+    squares = x * x
     # Both ranges are computed on every element, then one is picked: masked indexing
     # would cost more than the arithmetic it saves. The far tail is rare enough to index.
-    # Each range overflows or divides inf by inf on elements of the other: no news.
+    # Each range overflows or divides inf by inf on elements of the other: no news. Three
+    # buffers serve every step, fresh arrays for each costing more than the arithmetic.
+    near_zero, scratch, away = xp.empty_like(x), xp.empty_like(x), xp.empty_like(x)
     with xp.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        near_zero = _rational(x * x, _ERF_NUM, _ERF_DEN)
+        _rational(squares, _ERF_NUM, _ERF_DEN, near_zero, scratch)
         near_zero *= x
-        erfc_scaled = _rational(y, _ERFC_NUM, _ERFC_DEN)
+        erfc_scaled = _rational(y, _ERFC_NUM, _ERFC_DEN, away, scratch)
         far = y > 4
         if far.any():
             y_far = y[far]
             z = 1 / (y_far * y_far)
-            erfc_scaled[far] = (_INV_SQRT_PI - z * _rational(z, _TAIL_NUM, _TAIL_DEN)) / y_far
-        erfc_scaled *= xp.exp(-y * y)
-    away = xp.subtract(1, erfc_scaled, out=erfc_scaled)
+            tail = _rational(z, _TAIL_NUM, _TAIL_DEN, xp.empty_like(z), xp.empty_like(z))
+            erfc_scaled[far] = (_INV_SQRT_PI - z * tail) / y_far
+        xp.negative(squares, out=scratch)
+        erfc_scaled *= xp.exp(scratch, out=scratch)
+    xp.subtract(1, erfc_scaled, out=away)
     xp.copysign(away, x, out=away)
-    return xp.where(y <= 0.46875, near_zero, away)
+    xp.copyto(away, near_zero, where=y <= 0.46875)
+    return away
 
 
 exp = Exp.apply
