@@ -34,6 +34,7 @@ from benchmarks import (
     graph_overhead,
     memory,
     mlp_steps,
+    normalization,
     window_ops,
 )
 from benchmarks.harness import Result, blas_threads, time_only, to_markdown, write_reports
@@ -51,14 +52,17 @@ WORKLOADS = {
     "W8": forward_mode.w8,
     "W9": forward_mode.w9,
     "LSE": lse,
+    "BN": normalization.bn,
+    "LN": normalization.ln,
+    "BNCNN": normalization.bncnn,
     "AVGPOOL": window_ops.avgpool,
     "CONVT": window_ops.convt,
     "MEM": memory.peak_memory,
     "VIZ": drawing.drawing,
 }
 # Workloads timed variant by variant; the others (W7, MEM, VIZ) run once, in one process.
-VARIANTS = {"W1", "W2", "W3", "W4", "W5", "W6", "W8", "W9", "LSE", "AVGPOOL",
-            "CONVT"}
+VARIANTS = {"W1", "W2", "W3", "W4", "W5", "W6", "W8", "W9", "LSE", "BN", "LN", "BNCNN",
+            "AVGPOOL", "CONVT"}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 
 from graphkit import functional as F
 from graphkit.tensor import Tensor
-from models import MLP, TinyNet, TwoLayerNet
+from models import BNCNN, MLP, LeNet, TinyNet, TwoLayerNet
 
 DEFAULT_BATCH = 2
 NUM_CLASSES = 10
@@ -56,10 +56,22 @@ def _mlp_loss(rng: np.random.Generator, labels: np.ndarray) -> Tensor:
     return F.softmax_cross_entropy(MLP([784, 100, NUM_CLASSES])(x), labels)
 
 
+def _lenet_loss(rng: np.random.Generator, labels: np.ndarray) -> Tensor:
+    x = Tensor(rng.random((len(labels), 1, 28, 28)), name="x")
+    return F.softmax_cross_entropy(LeNet(NUM_CLASSES)(x), labels)
+
+
+def _bn_cnn_loss(rng: np.random.Generator, labels: np.ndarray) -> Tensor:
+    x = Tensor(rng.random((len(labels), 1, 28, 28)), name="x")
+    return F.softmax_cross_entropy(BNCNN(NUM_CLASSES)(x), labels)
+
+
 #: Model name -> its loss on a random batch; the models the ``graph`` command can draw.
 LOSSES: dict[str, Callable[[np.random.Generator, np.ndarray], Tensor]] = {
     "tinynet": _tinynet_loss,
     "twolayernet": _twolayernet_loss,
     "mlp": _mlp_loss,
+    "lenet": _lenet_loss,
+    "bn_cnn": _bn_cnn_loss,
 }
 MODEL_NAMES = tuple(LOSSES)

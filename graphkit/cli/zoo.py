@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from graphkit import nn
-from models import MLP, LeNet
+from models import BNCNN, MLP, LeNet
 
 Builder = Callable[[tuple[int, ...], int, argparse.Namespace], nn.Module]
 
@@ -67,6 +67,12 @@ def lenet(input_shape: tuple[int, ...], num_classes: int, args: argparse.Namespa
     return _two_conv_net(input_shape, num_classes, (16, 32), 5, dtype)
 
 
+def bn_cnn(input_shape: tuple[int, ...], num_classes: int, args: argparse.Namespace) -> nn.Module:
+    """``models.BNCNN``: two conv 3x3-BatchNorm-ReLU-max-pool blocks, dropout, one affine
+    layer, for any image whose sides divide by 4."""
+    return BNCNN(num_classes, input_shape=tuple(input_shape), dtype=np.dtype(args.dtype))
+
+
 def _flattened(model: nn.Module) -> nn.Module:
     return nn.Sequential({"flatten": nn.Flatten(), "mlp": model})
 
@@ -103,6 +109,7 @@ MODELS: dict[str, Builder] = {
     "tinynet": tinynet,
     "mlp": mlp,
     "lenet": lenet,
+    "bn_cnn": bn_cnn,
 }
 
 

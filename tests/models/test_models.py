@@ -7,7 +7,8 @@ from book_reference import im2col
 
 import graphkit as gk
 from graphkit import nn
-from models import MLP, LeNet, MPNeuron, TinyNet, TwoLayerNet, train_one_iter
+from graphkit.testing import numerical_gradient
+from models import BNCNN, MLP, LeNet, MPNeuron, TinyNet, TwoLayerNet, train_one_iter
 
 
 # ----- the plain-NumPy reference ------------------------------------------------------
@@ -258,6 +259,65 @@ def test_lenet_shapes_and_float32():
     assert logits.shape == (2, 10) and logits.dtype == np.float32
     gk.F.softmax_cross_entropy(logits, [3, 7]).backward()
     assert all(p.grad.dtype == np.float32 for p in net.parameters())
+
+
+def test_bn_cnn_layers_shapes_and_float32():
+    net = BNCNN(dtype=np.float32)
+    assert [name for name, _ in net.named_children()] == [
+        "conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "drop", "flatten",
+        "fc",
+    ]
+    shapes = {name: p.shape for name, p in net.named_parameters()}
+    assert shapes == {
+        "conv1.weight": (16, 1, 3, 3),
+        "bn1.weight": (16,),
+        "bn1.bias": (16,),
+        "conv2.weight": (32, 16, 3, 3),
+        "bn2.weight": (32,),
+        "bn2.bias": (32,),
+        "fc.weight": (1568, 10),
+        "fc.bias": (10,),
+    }
+    assert {"bn1.running_mean", "bn2.running_var"} <= set(net.state_dict())
+    logits = net(np.random.rand(4, 1, 28, 28).astype(np.float32))
+    assert logits.shape == (4, 10) and logits.dtype == np.float32
+    gk.F.softmax_cross_entropy(logits, [3, 7, 0, 1]).backward()
+    assert all(p.grad.dtype == np.float32 for p in net.parameters())
+    assert BNCNN(5, input_shape=(3, 8, 8))(np.zeros((2, 3, 8, 8))).shape == (2, 5)
+    with pytest.raises(ValueError, match="divide by 4, got 6x8"):
+        BNCNN(input_shape=(1, 6, 8))
+
+
+def test_bn_cnn_gradients_match_central_differences():
+    np.random.seed(0)
+    net = BNCNN(3, input_shape=(1, 8, 8), channels=(2, 3), dropout=0.0)
+    for bn in (net.bn1, net.bn2):  # away from the default ones and zeros
+        bn.weight.data[:] = np.random.uniform(0.5, 2.0, bn.weight.shape)
+        bn.bias.data[:] = np.random.uniform(-1.0, 1.0, bn.bias.shape)
+    x = np.random.default_rng(1).standard_normal((4, 1, 8, 8))
+    labels = np.array([0, 1, 2, 1])
+
+    def loss() -> float:
+        return gk.F.softmax_cross_entropy(net(x), labels).item()
+
+    gk.F.softmax_cross_entropy(net(x), labels).backward()
+    for name, param in net.named_parameters():
+        numeric = numerical_gradient(lambda _: loss(), param.data, eps=1e-6)
+        np.testing.assert_allclose(param.grad.data, numeric, rtol=1e-4, atol=1e-7, err_msg=name)
+
+
+def test_bn_cnn_eval_uses_running_statistics():
+    np.random.seed(0)
+    net = BNCNN(input_shape=(1, 8, 8))
+    x = np.random.default_rng(2).standard_normal((6, 1, 8, 8))
+    net(x)
+    before = net.state_dict()
+    net.eval()
+    whole = net(x).data
+    # In eval an image's scores do not depend on the rest of its batch, and nothing moves.
+    np.testing.assert_allclose(whole[:2], net(x[:2]).data, rtol=1e-12)
+    for key, value in net.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
 
 
 INPUTS = [[0, 0], [1, 0], [0, 1], [1, 1]]
