@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from graphkit import ops
+from graphkit import forward, ops
 from graphkit.backend import xp
 from graphkit.data.loader import one_hot as encode_one_hot
 from graphkit.tensor import Tensor, as_tensor
@@ -431,7 +431,8 @@ def _check_labels(op: str, labels: Any, batch: int, classes: int) -> None:
 def _as_target(target: Any, op: str = "softmax_cross_entropy") -> Any:
     """Class indices become an integer array; a distribution stays a (float) Tensor."""
     if isinstance(target, Tensor):
-        if target.ndim == 2 and target.requires_grad:
+        # Inside forward mode a distribution may carry a tangent without requiring grad.
+        if target.ndim == 2 and (target.requires_grad or forward.is_active()):
             return target
         target = target.data
     target = xp.asarray(target)
