@@ -70,7 +70,8 @@ def lenet(input_shape: tuple[int, ...], num_classes: int, args: argparse.Namespa
 def bn_cnn(input_shape: tuple[int, ...], num_classes: int, args: argparse.Namespace) -> nn.Module:
     """``models.BNCNN``: two conv 3x3-BatchNorm-ReLU-max-pool blocks, dropout, one affine
     layer, for any image whose sides divide by 4."""
-    return BNCNN(num_classes, input_shape=tuple(input_shape), dtype=np.dtype(args.dtype))
+    channels, height, width = input_shape
+    return BNCNN(num_classes, input_shape=(channels, height, width), dtype=np.dtype(args.dtype))
 
 
 def _flattened(model: nn.Module) -> nn.Module:
