@@ -1,15 +1,19 @@
 """``graphkit export`` and ``graphkit evaluate --onnx``: a trained run scores the same in
 onnxruntime as in graphkit."""
 
+import argparse
 import json
 
+import numpy as np
 import pytest
 
-from graphkit.cli import main
+from graphkit.cli import main, zoo
 from graphkit.cli.run import ONNX_DATASET_KEY, evaluate_onnx
+from graphkit.onnx import export
+from graphkit.train import predict
 
 onnx = pytest.importorskip("onnx")
-pytest.importorskip("onnxruntime")
+onnxruntime = pytest.importorskip("onnxruntime")
 pytest.importorskip("sklearn")
 pytest.importorskip("matplotlib")
 
@@ -79,3 +83,17 @@ def test_bad_arguments_are_usage_errors(argv, capsys):
         main(argv)
     assert exit_info.value.code == 2
     assert "usage:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", list(zoo.MODELS))
+def test_every_model_of_the_zoo_exports(name, tmp_path):
+    np.random.seed(0)
+    options = argparse.Namespace(dtype="float32", dropout=0.2)
+    model = zoo.build_model(name, (1, 8, 8), 10, options)
+    x = np.random.default_rng(0).random((5, 1, 8, 8), dtype=np.float32)
+    export(model, x[:1], tmp_path / "m.onnx")
+    session = onnxruntime.InferenceSession(
+        str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"]
+    )
+    (got,) = session.run(None, {"input": x})
+    np.testing.assert_allclose(got, predict(model, x), rtol=1e-5, atol=1e-5)
