@@ -88,7 +88,7 @@ def numpy_conv_transpose(x, W, b, gy, pad):
     windows = sliding_window_view(padded, (k, k), axis=(2, 3))  # (C_out, B, H, W, k, k)
     gy_cols = np.ascontiguousarray(windows.transpose(0, 4, 5, 1, 2, 3)).reshape(c_out * k * k, -1)
     gx = (W.reshape(c_in, -1) @ gy_cols).reshape(c_in, B, H, Wd).transpose(1, 0, 2, 3)
-    gW = (rows @ gy_cols.T).reshape(W.shape)
+    gW = (gy_cols @ rows.T).T.reshape(W.shape)  # the faster orientation for OpenBLAS
     return y, gx, gW, gy.sum(axis=(0, 2, 3))
 
 
