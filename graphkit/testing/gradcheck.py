@@ -3,10 +3,12 @@
 For every element x_j of every input that requires grad, ``fn`` runs at x_j + eps and
 x_j - eps. Their central difference is column j of the numerical Jacobian; together with
 ``fn`` at the point itself they also give the two one-sided differences. Where those
-disagree by more than the tolerance, and still do at a quarter of the step (a smooth
-function's disagreement, eps times its curvature, would shrink fourfold), ``fn`` has a
-kink at x_j (relu or abs at 0, tied maxima, a sort that swaps two elements): the element
-is reported as not differentiable rather than as a wrong gradient.
+disagree by more than the tolerance, the step is quartered, up to four times: a smooth
+function's disagreement (the step times its curvature) shrinks with it, and a kink just
+beyond the step leaves the smaller stencil, so the central difference of the first step
+at which the two agree is used. Where they still disagree at eps / 256, ``fn`` has a kink
+at x_j (relu or abs at 0, tied maxima, a sort that swaps two elements): the element is
+reported as not differentiable rather than as a wrong gradient.
 
 Reverse mode is checked with one backward pass, of a fixed random projection v·fn; forward
 mode with one jvp along a fixed random tangent u. Each projection is compared within the
@@ -120,6 +122,11 @@ def gradgradcheck(
     point.check_differentiable()
     point.check_reverse()
     return True
+
+
+#: How many times a step that straddles a kink (or meets high curvature) is quartered: a
+#: smooth function then passes down to eps / 256, and relu's kink is found within that.
+_SMALLER_STEPS = 4
 
 
 @dataclass(frozen=True)
@@ -247,15 +254,21 @@ class Point:
         columns = np.zeros((self.value.size, x.size))
         for j in range(x.size):
             right, left, central = self._differences(i, j, self.tol.eps)
-            jump = np.abs(right - left)
-            suspect = ~(jump <= self.tol.bound(central))
-            if suspect.any():
-                # A smooth function's jump is eps times its curvature: a quarter of the step
-                # cuts it fourfold. A kink's jump stays (or grows, at a discontinuity).
-                right_q, left_q, _ = self._differences(i, j, self.tol.eps / 4)
-                kink = suspect & ~(np.abs(right_q - left_q) <= jump / 2)
-                if kink.any():
-                    self._not_differentiable(i, j, int(np.flatnonzero(kink)[0]), right, left)
+            rough = ~(np.abs(right - left) <= self.tol.bound(central))
+            step = self.tol.eps
+            # A smooth function's jump between the one-sided differences is the step times
+            # its curvature, and a kink just beyond the step leaves the smaller stencils: take
+            # the central difference at the first quarter-step where the jump is within
+            # tolerance. At a kink it never is.
+            for _ in range(_SMALLER_STEPS):
+                if not rough.any():
+                    break
+                step /= 4
+                right_s, left_s, central_s = self._differences(i, j, step)
+                central = np.where(rough, central_s, central)
+                rough &= ~(np.abs(right_s - left_s) <= self.tol.bound(central_s))
+            if rough.any():
+                self._not_differentiable(i, j, int(np.flatnonzero(rough)[0]), right, left)
             columns[:, j] = central
         self._jacobians[i] = columns
         return columns
@@ -283,7 +296,8 @@ class Point:
         raise NotDifferentiableError(
             f"{self.prefix}not differentiable at {self._input_text(i, j, value=True)}: "
             f"the one-sided derivatives of {self._output_text(r, always=True)} disagree, "
-            f"{plain(left[r])} from below and {plain(right[r])} from above ({self.tol}). "
+            f"{plain(left[r])} from below and {plain(right[r])} from above ({self.tol}), "
+            f"and still at eps / {4 ** _SMALLER_STEPS}. "
             "A kink (relu or abs at 0, tied maxima) has no derivative to check: move the "
             "input away from it"
         )

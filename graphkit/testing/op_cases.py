@@ -8,9 +8,10 @@ its case: add one here with ``@case("op_name")``, drawing its inputs with
 ``gk.testing.strategies`` (away from its kinks, where it has any).
 
 Ops that exist only as the derivative of another (col2im, scatter_add, the pooling and
-interpolation adjoints) are checked as that derivative: ``adjoint_of`` (the vjp of the op
-they are the backward of) and ``tangent_of`` (its jvp), the cotangent or tangent being
-the input differentiated.
+interpolation adjoints) are checked as that derivative: ``pulled_back(primal)`` (the vjp
+of the op they are the backward of) on examples ``adjoint_of`` draws, or
+``pushed_forward(primal)`` (its jvp) on examples ``tangent_of`` draws, the cotangent or the
+tangent being the input differentiated.
 """
 
 from __future__ import annotations
@@ -32,7 +33,21 @@ from graphkit.graph import no_grad
 from graphkit.tensor import Tensor
 from graphkit.testing import strategies as gst
 
-__all__ = ["CASES", "NOT_DIFFERENTIABLE", "Case", "adjoint_of", "case", "tangent_of"]
+__all__ = [
+    "CASES",
+    "EXAMPLES_PER_OP",
+    "NOT_DIFFERENTIABLE",
+    "Case",
+    "adjoint_of",
+    "case",
+    "pulled_back",
+    "pushed_forward",
+    "tangent_of",
+]
+
+#: Examples per op in the registry-wide test: the whole registry then takes well under a
+#: minute on two cores (docs/benchmarks.md); each op's own tests draw more.
+EXAMPLES_PER_OP = 20
 
 
 @dataclass(frozen=True)

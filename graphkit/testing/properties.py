@@ -43,6 +43,7 @@ from graphkit.testing.gradcheck import (
     Tolerance,
     as_outputs,
     forward_derivative,
+    plain,
     reverse_derivative,
 )
 
@@ -120,7 +121,7 @@ def check_op(
         # No explain phase: it replays the shrunk example hundreds of times more, for a
         # comment on which of its parts matter, and check_op's examples are slow.
         settings = Settings(max_examples=max_examples, deadline=None, phases=[
-            p for p in Settings.default.phases if p is not Phase.explain
+            p for p in Settings().phases if p is not Phase.explain
         ])
     # Examples on kinks are rejected, as many as it takes: Unsatisfiable if all of them are.
     settings = Settings(settings, report_multiple_bugs=False, suppress_health_check=[
@@ -143,8 +144,12 @@ def check_op(
 
 
 def _digest(fn: Any, strategies: Sequence[Any], order: int, dtypes: Sequence[Any]) -> bytes:
+    """A key for fn and its strategies that stays the same from run to run: names and reprs
+    without memory addresses, and what a lambda closes over (which op it applies)."""
     name = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
-    text = re.sub(r" at 0x[0-9a-fA-F]+", "", f"{name} {strategies!r} {order} {dtypes}")
+    closure = [cell.cell_contents for cell in getattr(fn, "__closure__", None) or ()]
+    text = f"{name} {fn!r} {closure!r} {strategies!r} {order} {dtypes}"
+    text = re.sub(r" at 0x[0-9a-fA-F]+", "", text)
     return hashlib.sha256(text.encode()).digest()
 
 
@@ -227,12 +232,12 @@ class _Example:
                 if first.shape != second.shape or not np.array_equal(
                     first.data, second.data, equal_nan=True
                 ):
-                    worst = np.max(np.abs(first.data - second.data)) if (
-                        first.shape == second.shape) else None
+                    how = (f"by up to {plain(float(np.max(np.abs(first.data - second.data))))}"
+                           if first.shape == second.shape
+                           else f"in shape, {first.shape} and {second.shape}")
                     raise GradcheckError(
-                        f"output {k} differs between two calls on the same inputs "
-                        f"(shapes {first.shape} and {second.shape}, largest difference "
-                        f"{worst}): fn is not deterministic"
+                        f"output {k} differs between two calls on the same inputs, {how}: "
+                        "fn is not deterministic"
                     )
         self.check_dtypes(outputs)
         if not self.differentiable:

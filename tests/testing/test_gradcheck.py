@@ -483,3 +483,13 @@ def test_gradgradcheck_reports_a_kink_of_the_gradient():
 def test_gradgradcheck_is_public():
     assert gk.testing.gradgradcheck is gradgradcheck
     assert gk.testing.NotDifferentiableError is NotDifferentiableError
+
+
+@pytest.mark.parametrize("distance", [4.2e-7, 2e-7, 5e-8, 1e-8])
+def test_a_kink_just_within_eps_is_stepped_over(distance):
+    # relu at a point closer to its kink than eps: the central difference at eps straddles
+    # the kink, a smaller step does not.
+    for x in (distance, -distance):
+        assert gradcheck(gk.F.relu, [gk.Tensor([x, 1.0], requires_grad=True)])
+        assert gradcheck(lambda a: gk.F.maximum(a[0], a[1]),
+                         [gk.Tensor([1.0, 1.0 + x], requires_grad=True)])
