@@ -8,7 +8,9 @@ function's disagreement (the step times its curvature) shrinks with it, and a ki
 beyond the step leaves the smaller stencil, so the central difference of the first step
 at which the two agree is used. Where they still disagree at eps / 256, ``fn`` has a kink
 at x_j (relu or abs at 0, tied maxima, a sort that swaps two elements): the element is
-reported as not differentiable rather than as a wrong gradient.
+reported as not differentiable rather than as a wrong gradient. So is one whose central
+difference does not settle at a quarter of the step, checked before any derivative is
+called wrong: a jump the same on both sides (sign at 0) fools the one-sided differences.
 
 Reverse mode is checked with one backward pass, of a fixed random projection v·fn; forward
 mode with one jvp along a fixed random tangent u. Each projection is compared within the
@@ -433,6 +435,7 @@ class Point:
             return
         # Input-major order: the first element of the input, then the first output element.
         j, r = (int(k) for k in np.argwhere(bad.T)[0])
+        self._check_settled(i, j, numerical[:, j])
         a, n = _pair(analytic[r, j], numerical[r, j])
         columns_off = int(bad.any(axis=0).sum())
         error = GradcheckError(
@@ -442,6 +445,22 @@ class Point:
         )
         error.input_index = i
         raise error
+
+    def _check_settled(self, i: int, j: int, central: np.ndarray) -> None:
+        """Before a derivative is called wrong: NotDifferentiableError if the central
+        differences of column j change with the step. A jump that is the same on both sides
+        (sign at 0) leaves the one-sided differences equal, but its central difference
+        grows as 1 / step; a smooth function's settles."""
+        _, _, smaller = self._differences(i, j, self.tol.eps / 4)
+        unsettled = ~(np.abs(smaller - central) <= self.tol.bound(central))
+        if unsettled.any():
+            r = int(np.flatnonzero(unsettled)[0])
+            raise NotDifferentiableError(
+                f"{self.prefix}not differentiable at {self._input_text(i, j, value=True)}: "
+                f"the central differences of {self._output_text(r, always=True)} do not "
+                f"settle as the step shrinks, {plain(central[r])} and then "
+                f"{plain(smaller[r])} at a quarter of it ({self.tol}): fn jumps there"
+            )
 
     # ----- naming things ------------------------------------------------------------------
 

@@ -333,6 +333,15 @@ def test_a_kink_is_reported_as_not_differentiable(fn, values):
     assert isinstance(info.value, GradcheckError)
 
 
+def test_a_jump_the_same_on_both_sides_is_not_differentiable():
+    # sign at 0 jumps by 1 each way: the one-sided differences agree (1 / eps both), but
+    # the central difference grows as the step shrinks.
+    with pytest.raises(NotDifferentiableError, match="do not settle") as info:
+        gradcheck(gk.F.sign, [gk.Tensor([1.0, 0.0], requires_grad=True)])
+    assert "index (1,) (value 0.0)" in str(info.value)
+    assert gradcheck(gk.F.sign, [gk.Tensor([1.0, -0.5], requires_grad=True)])
+
+
 def test_the_kink_message_names_the_element_and_both_one_sided_derivatives():
     x = gk.Tensor([1.0, 0.0, -2.0], requires_grad=True)
     with pytest.raises(NotDifferentiableError) as info:
