@@ -28,8 +28,10 @@ from typing import Any
 import numpy as np
 
 from graphkit.autograd import grad
-from graphkit.func import jvp, vjp
-from graphkit.graph import enable_grad, no_grad
+from graphkit.forward import is_active as forward_mode_active
+from graphkit.func import jvp
+from graphkit.func.inputs import reverse_input
+from graphkit.graph import enable_grad, is_grad_enabled, no_grad
 from graphkit.ops.shape import identity
 from graphkit.tensor import Tensor
 
@@ -223,13 +225,22 @@ class Point:
     # ----- central differences ------------------------------------------------------------
 
     def _evaluate(self, moved: dict[int, np.ndarray]) -> np.ndarray:
-        """fn's outputs (flat, float64) with input i's data replaced by ``moved[i]``."""
-        inputs = list(self.inputs)
-        for i, data in moved.items():
-            inputs[i] = Tensor(data, requires_grad=True)
-        # Outside fn's domain NumPy warns (sqrt of a negative); the checks see the NaN.
-        with no_grad(), np.errstate(all="ignore"):
-            return _flat(as_outputs(self.fn(*inputs), self.what))
+        """fn's outputs (flat, float64) with input i's data replaced by ``moved[i]``.
+
+        The input Tensors themselves take the moved data for the call, so that a function
+        that uses them without taking them as arguments (a model's parameters) sees the
+        move too; their arrays are swapped, never written to, and swapped back after.
+        """
+        kept = {i: self.inputs[i].data for i in moved}
+        try:
+            for i, data in moved.items():
+                self.inputs[i].data = data
+            # Outside fn's domain NumPy warns (sqrt of a negative); the checks see the NaN.
+            with no_grad(), np.errstate(all="ignore"):
+                return _flat(as_outputs(self.fn(*self.inputs), self.what))
+        finally:
+            for i, data in kept.items():
+                self.inputs[i].data = data
 
     def _moved(self, i: int, flat_index: int, step: float) -> tuple[np.ndarray, float]:
         """fn's outputs with element ``flat_index`` of input ``i`` moved by ``step``, and the
@@ -492,21 +503,30 @@ class Point:
 def reverse_derivative(point: Point) -> Point:
     """The point at which to check ``point.fn``'s gradient: the function
     (checked inputs..., cotangents...) -> the gradient of sum(cotangent · fn) with respect
-    to each checked input, by ``gk.func.vjp``, which records it (create_graph) whenever a
-    surrounding pass differentiates it."""
+    to each checked input, recorded (create_graph) whenever a surrounding pass
+    differentiates it: reverse mode, or forward mode carrying tangents through it."""
     count = len(point.checked)
     differentiable = [k for k, o in enumerate(point.outputs) if o.dtype.kind == "f"]
 
     def gradient(*args: Tensor) -> tuple[Tensor, ...]:
-        xs, vs = args[:count], iter(args[count:])
-        _, vjp_fn = vjp(point.with_checked, *xs)
-        grads = vjp_fn(tuple(next(vs) if o.dtype.kind == "f" else np.zeros(o.shape, o.dtype)
-                             for o in point.outputs))
+        xs, vs = args[:count], args[count:]
+        create_graph = is_grad_enabled() or forward_mode_active()
+        with enable_grad():
+            # The inputs themselves where they require grad, so that fn may use them without
+            # taking them as arguments; forward mode's stand-ins become leaves of their own.
+            leaves = [x if x.requires_grad else reverse_input(x) for x in xs]
+            outputs = point.with_checked(*leaves)
+            used = [(outputs[k], v) for k, v in zip(differentiable, vs) if outputs[k].requires_grad]
+            found: Sequence[Tensor | None] = [None] * count
+            if used:
+                found = grad([o for o, _ in used], leaves, grad_outputs=[v for _, v in used],
+                             create_graph=create_graph, retain_graph=True, allow_unused=True)
         # Add hands one gradient to both inputs; gk.func.jvp gives a Tensor that appears twice
         # in a function's outputs a tangent only the first time, so make each one distinct.
         seen: set[int] = set()
         distinct = []
-        for g in grads:
+        for x, g in zip(xs, found):
+            g = Tensor(np.zeros(x.shape, dtype=x.dtype)) if g is None else g
             distinct.append(identity(g) if id(g) in seen else g)
             seen.add(id(g))
         return tuple(distinct)

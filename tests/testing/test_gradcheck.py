@@ -502,3 +502,23 @@ def test_a_kink_just_within_eps_is_stepped_over(distance):
         assert gradcheck(gk.F.relu, [gk.Tensor([x, 1.0], requires_grad=True)])
         assert gradcheck(lambda a: gk.F.maximum(a[0], a[1]),
                          [gk.Tensor([1.0, 1.0 + x], requires_grad=True)])
+
+
+def test_the_function_may_use_its_inputs_without_taking_them():
+    # As a model uses its parameters: the check moves them in place, for every call.
+    x = gk.Tensor([[0.5, -1.0], [2.0, 0.3]])
+    w = gk.Tensor([[1.5, -0.5], [0.2, 0.1]], requires_grad=True)
+    assert gradcheck(lambda *_: (x @ w).tanh(), [w])
+    assert gradgradcheck(lambda *_: (x @ w).tanh(), [w])
+    with pytest.raises(GradcheckError, match="input 0"):
+        gradcheck(lambda *_: BadSquare.apply(w), [w])
+
+
+def test_the_inputs_arrays_are_never_written_to():
+    # The moves go into copies swapped in and out, so arrays a graph saved stay as they were.
+    data = np.array([0.3, -1.2, 2.0])
+    data.flags.writeable = False
+    x = gk.Tensor(data, requires_grad=True)
+    assert gradcheck(lambda a: a.sigmoid() * a, [x], check_forward_ad=True)
+    assert gradgradcheck(lambda a: a.sigmoid() * a, [x])
+    assert x.data is data
