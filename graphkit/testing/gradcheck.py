@@ -161,10 +161,12 @@ def _pair(analytic: float, numerical: float) -> tuple[str, str]:
 
 
 def as_outputs(result: Any, what: str) -> tuple[Tensor, ...]:
+    """``fn``'s result as a tuple of Tensors; TypeError (prefixed by ``what``) otherwise."""
     outputs = tuple(result) if isinstance(result, (tuple, list)) else (result,)
     for out in outputs:
         if not isinstance(out, Tensor):
-            raise TypeError(f"{what}: fn must return a Tensor (or a tuple of Tensors), "
+            prefix = f"{what}: " if what else ""
+            raise TypeError(f"{prefix}fn must return a Tensor (or a tuple of Tensors), "
                             f"got {type(out).__name__}")
     return outputs
 

@@ -165,7 +165,7 @@ class _Slot:
 def _flatten(value: Any, leaves: list[Any]) -> Any:
     """``value`` with every leaf (anything but a tuple or list) replaced by a _Slot."""
     if isinstance(value, (tuple, list)):
-        return type(value)(_flatten(v, leaves) for v in value)
+        return _rebuilt(value, [_flatten(v, leaves) for v in value])
     leaves.append(value)
     return _Slot(len(leaves) - 1)
 
@@ -173,7 +173,12 @@ def _flatten(value: Any, leaves: list[Any]) -> Any:
 def _fill(template: Any, leaves: Sequence[Any]) -> Any:
     if isinstance(template, _Slot):
         return leaves[template.index]
-    return type(template)(_fill(t, leaves) for t in template)
+    return _rebuilt(template, [_fill(t, leaves) for t in template])
+
+
+def _rebuilt(like: tuple | list, items: list[Any]) -> Any:
+    """``items`` in a sequence of ``like``'s type (a named tuple takes them one by one)."""
+    return type(like)(*items) if hasattr(like, "_fields") else type(like)(items)
 
 
 def _cast(leaf: Any, dtype: np.dtype) -> Any:
@@ -224,10 +229,10 @@ class _Example:
     def check(self, order: int) -> None:
         leaves = self.leaves
         with self.property("fn runs"):
-            outputs = as_outputs(self.call(*leaves), "fn")
+            outputs = as_outputs(self.call(*leaves), "")
         self.check_unchanged()
         with self.property("same output twice"), no_grad():
-            again = as_outputs(self.call(*leaves), "fn")
+            again = as_outputs(self.call(*leaves), "")
             for k, (first, second) in enumerate(zip(outputs, again)):
                 if first.shape != second.shape or not np.array_equal(
                     first.data, second.data, equal_nan=True
@@ -327,7 +332,7 @@ class _Example:
         repeated[k] = Tensor(np.broadcast_to(leaves[k].data, full).copy(), requires_grad=True)
         try:
             point = Point(self.call, repeated, DEFAULT_TOLERANCE, "")
-            original = as_outputs(self.call(*leaves), "fn")
+            original = as_outputs(self.call(*leaves), "")
             if not all(r.shape == o.shape and _close(r.data, o.data, self.dtype).all()
                        for r, o in zip(point.outputs, original)):
                 return None

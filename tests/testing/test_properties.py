@@ -279,6 +279,14 @@ def test_inputs_may_be_nested_and_hold_constants():
     assert set(seen) == {(single, single, integers, float), (double, double, integers, float)}
 
 
+def test_inputs_may_be_named_tuples():
+    from collections import namedtuple
+
+    Pair = namedtuple("Pair", ["x", "scale"])
+    example = st.builds(Pair, gst.tensors(shape=(2,)), st.floats(0.5, 2.0))
+    check_op(lambda pair: pair.x * pair.scale, example, settings=QUICK)
+
+
 def test_a_case_with_nothing_to_differentiate_is_an_error():
     with pytest.raises(GradcheckError, match="requires_grad"):
         check_op(gk.ops.tanh, gst.tensors(requires_grad=False), settings=QUICK)
