@@ -96,8 +96,11 @@ def gradcheck(
     ``check_forward_ad``. An entry passes when ``|analytic - numerical| <= atol + rtol *
     |numerical|``. Returns True, or raises ``GradcheckError`` naming the input, its element,
     the output element and both derivatives; ``NotDifferentiableError`` (a GradcheckError)
-    where an element sits on a kink. The inputs are left as they were. Use float64:
-    float32 cannot resolve ``eps``-sized steps.
+    where an element sits on a kink. The inputs are left as they were. ``fn`` may use the
+    inputs without taking them as arguments (a model's parameters) for reverse mode; forward
+    mode carries its tangents on stand-ins passed as the arguments, so ``check_forward_ad``
+    needs ``fn`` to compute from those. Use float64: float32 cannot resolve ``eps``-sized
+    steps.
     """
     point = Point(fn, [inputs] if isinstance(inputs, Tensor) else list(inputs),
                    Tolerance(eps, atol, rtol), "gradcheck")
