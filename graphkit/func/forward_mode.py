@@ -42,15 +42,15 @@ def _tangents_out(
             forward.attach(args_in[i], level, tangent)
         result, aux = split_aux(f(*args_in), has_aux, "jvp")
         outputs, is_tuple = outputs_of(result, "jvp")
-        out_tangents = []
-        for out in outputs:
-            t = forward.detach_tangent(out, level)
-            out_tangents.append(
-                Tensor._from_op(xp.zeros(out.shape, dtype=out.dtype), None)
-                if t is None
-                else as_tensor_result(t)
-            )
-    return outputs, tuple(out_tangents), is_tuple, aux
+        out_tangents = tuple(
+            Tensor._from_op(xp.zeros(out.shape, dtype=out.dtype), None)
+            if (t := forward.tangent_of(out, level)) is None
+            else as_tensor_result(t)
+            for out in outputs
+        )
+        for out in outputs:  # after reading them all: an output may appear twice
+            forward.detach_tangent(out, level)
+    return outputs, out_tangents, is_tuple, aux
 
 
 def _differentiated_outside(inputs: Sequence[Any], results: Sequence[Any], start: int) -> bool:
