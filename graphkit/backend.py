@@ -33,6 +33,10 @@ def axes_of(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
     """
     if axis is None:
         return tuple(range(ndim))
+    if ndim == 0:
+        # NumPy (and PyTorch) let a reduction of a 0-d array name axis 0 or -1: no axis.
+        normalize_axis_tuple(axis, 1)
+        return ()
     return tuple(sorted(normalize_axis_tuple(axis, ndim)))
 
 

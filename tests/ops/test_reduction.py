@@ -311,3 +311,14 @@ def test_min_prod_var_std_logsumexp_cumsum_keep_float32():
         assert y.dtype == np.float32
         (g,) = gk.grad(y.sum(), x)
         assert g.dtype == np.float32
+
+
+@pytest.mark.parametrize("name", ["sum", "max", "min", "prod", "logsumexp"])
+@pytest.mark.parametrize("axis", [0, -1])
+def test_a_0d_reduction_over_axis_0_differentiates(name, axis):
+    # NumPy accepts axis 0 (and -1) for a 0-d array; the backward must too.
+    x = gk.Tensor(2.0, requires_grad=True)
+    y = getattr(x, name)(axis=axis)
+    assert y.item() == pytest.approx(2.0)
+    y.backward()
+    assert x.grad.item() == pytest.approx(1.0)
