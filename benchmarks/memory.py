@@ -1,4 +1,5 @@
-"""Peak memory (RSS) of 20 LeNet-style steps at batch 256: graphkit vs hand-written numpy.
+"""Peak memory (RSS) of 20 LeNet-style steps at batch 256: graphkit vs the tuned
+hand-written numpy step (``benchmarks.tuned_numpy``).
 
 Each variant runs in a fresh interpreter, which reports its own peak RSS, so the two
 measurements do not share an allocator's high-water mark. The peak is the kernel's VmHWM:
@@ -18,13 +19,13 @@ BATCH = 256
 
 _CHILD = """
 import json, sys
-from benchmarks.conv_steps import graphkit_cnn_step_fn, lenet_setup, numpy_cnn_step
+from benchmarks.conv_steps import LR, graphkit_cnn_step_fn, lenet_setup
+from benchmarks.tuned_numpy import TunedCNN
 x, t, arrays = lenet_setup({batch})
 if sys.argv[1] == "graphkit":
     step = graphkit_cnn_step_fn(x, t, arrays, (2, 2))[0]
 else:
-    params = [a.copy() for a in arrays]
-    step = lambda: numpy_cnn_step(x, t, params, (2, 2))
+    step = TunedCNN(x, t, [a.copy() for a in arrays], LR, (2, 2)).step
 for _ in range({steps}):
     step()
 status = open("/proc/self/status").read()

@@ -11,10 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphkit.backend import xp
 from graphkit.graph import Op
 from graphkit.ops.im2col import col2im_op, im2col_array, im2col_op
 from graphkit.ops.tangents import total
-from graphkit.ops.windows import Pair, output_size, pair, transposed_output_size
+from graphkit.ops.windows import (
+    Pair,
+    output_size,
+    pair,
+    reusable_empty,
+    transposed_output_size,
+)
 from graphkit.tensor import Tensor
 
 
@@ -38,27 +45,37 @@ class Conv2d(Op):
         out_h, out_w = output_size(x.shape, W.shape[2:], self.stride, self.pad)
         cols = im2col_array(x, W.shape[2:], self.stride, self.pad, "columns")
         self.saved = cols
-        y = _correlate(W, cols, (x.shape[0], W.shape[0], out_h, out_w))
-        if b is not None:
-            y += b.reshape(-1, 1, 1)
-        return y
+        return _correlate(W, cols, (x.shape[0], W.shape[0], out_h, out_w), b)
 
     def backward(self, gy, y, x, W, b):
         geometry = _geometry(self, W)
         gy_rows = _rows(gy)  # (OC, OH*OW*B)
         gx = gW = gb = None
-        if self.needs_grad(0):
-            gx = _correlate_transposed(W, gy_rows, x.shape, geometry)
         if self.needs_grad(1):
             # On Tensors (create_graph, or forward mode over this backward) the weight
             # gradient must be differentiable in x too, whether x requires grad or only
             # carries a tangent: rebuild the columns as an op rather than reuse the
             # saved array.
-            cols = im2col_op(x, **geometry) if isinstance(x, Tensor) else self.saved
+            cols = im2col_op(x, **geometry) if isinstance(x, Tensor) else self._columns(x, W)
             gW = _weight_gradient(cols, gy_rows, W.shape)
+            del cols
+        if self.needs_grad(0):
+            if not isinstance(x, Tensor):
+                # The weight gradient has spent the saved columns. With no reference to
+                # them left, the column gradient, of their shape, takes their buffer
+                # (reusable_empty) instead of a second one as large; a second backward
+                # (retain_graph=True) makes them again.
+                self.saved = None
+            gx = _correlate_transposed(W, gy_rows, x.shape, geometry)
         if self.needs_grad(2):
             gb = gy_rows.sum(axis=1)
         return gx, gW, gb
+
+    def _columns(self, x, W):
+        """The im2col columns of x: those forward saved, unless a backward spent them."""
+        if self.saved is None:
+            return im2col_array(x, W.shape[2:], self.stride, self.pad, "columns")
+        return self.saved
 
     def jvp(self, dxs, y, x, W, b):
         return _bilinear_jvp(Conv2d.apply, self, dxs, x, W)
@@ -137,11 +154,20 @@ def _rows(x: Any) -> Any:
     return x.transpose(1, 2, 3, 0).reshape(x.shape[1], -1)
 
 
-def _correlate(W: Any, cols: Any, out_shape: tuple[int, ...]) -> Any:
-    """W (OC, ...) applied to im2col columns: (B, OC, OH, OW) of ``out_shape``, a
-    batch-last view of the product."""
+def _correlate(W: Any, cols: Any, out_shape: tuple[int, ...], b: Any = None) -> Any:
+    """W (OC, ...) applied to im2col columns, plus the bias b (OC,) when given:
+    (B, OC, OH, OW) of ``out_shape``, a batch-last view of the product."""
     B, channels, out_h, out_w = out_shape
-    product = W.reshape(W.shape[0], -1) @ cols
+    W_rows = W.reshape(W.shape[0], -1)
+    if isinstance(W, Tensor) or isinstance(cols, Tensor):
+        product = W_rows @ cols
+    else:  # on arrays, into a buffer kept across steps
+        out = reusable_empty((channels, cols.shape[1]), xp.result_type(W, cols))
+        product = xp.matmul(W_rows, cols, out=out)
+    if b is not None:
+        # Added to the (OC, P) matrix, row by row, rather than broadcast over the
+        # transposed 4-D view.
+        product += b.reshape(-1, 1)
     return product.reshape(channels, out_h, out_w, B).transpose(3, 0, 1, 2)
 
 
@@ -150,7 +176,13 @@ def _correlate_transposed(
 ) -> Any:
     """The adjoint of ``_correlate`` followed by im2col: rows (OC, P) of one channel per
     row of W -> the image (B, C, H, W) of ``image_shape`` whose windows they came from."""
-    return col2im_op(W.reshape(W.shape[0], -1).T @ rows, input_shape=image_shape, **geometry)
+    W_columns = W.reshape(W.shape[0], -1).T
+    if isinstance(W, Tensor) or isinstance(rows, Tensor):
+        product = W_columns @ rows
+    else:  # on arrays, into a buffer kept across steps
+        out = reusable_empty((W_columns.shape[0], rows.shape[1]), xp.result_type(W, rows))
+        product = xp.matmul(W_columns, rows, out=out)
+    return col2im_op(product, input_shape=image_shape, **geometry)
 
 
 def _weight_gradient(cols: Any, rows: Any, shape: tuple[int, ...]) -> Any:

@@ -12,16 +12,15 @@ convolution becomes a single matrix product. Two layouts of the same windows exi
   OW*B contiguous numbers instead of rows of OW, and a convolution's output is a free
   view of its matrix product (docs/design.md, "Images in memory").
 
-im2col is one strided copy of a view of the (padded) input; ``col2im``, the adjoint,
-loops over the KH*KW kernel offsets only, adding one slice of the output per offset. The
-window geometry and the memory layouts live in ``graphkit.ops.windows``.
+im2col is one strided copy of a view of the (padded) input, into a buffer kept across
+steps (``windows.reusable_empty``); ``col2im``, the adjoint, loops over the KH*KW kernel
+offsets only, adding one slice of the output per offset. The window geometry and the
+memory layouts live in ``graphkit.ops.windows``.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-import numpy as np
 
 from graphkit.backend import ndarray, xp
 from graphkit.graph import Op
@@ -29,10 +28,12 @@ from graphkit.ops.windows import (
     BATCH_LAST,
     Pair,
     add_at_offsets,
+    inverse,
     kernel_offsets,
     output_size,
     padded,
     pair,
+    reusable_empty,
     windows,
 )
 from graphkit.tensor import Tensor
@@ -48,8 +49,13 @@ _BUFFER_AXES = {"rows": (0, 2, 3, 1), "columns": BATCH_LAST}
 def im2col_array(x: ndarray, kernel: Pair, stride: Pair, pad: Pair, layout: str) -> ndarray:
     out_h, out_w = output_size(x.shape, kernel, stride, pad)
     source = padded(x, pad, _INPUT_AXES[layout])
-    cols = windows(source, kernel, stride).transpose(_LAYOUT_AXES[layout])
-    return cols.reshape(_im2col_shape((*x.shape[:2], out_h, out_w, *kernel), layout))
+    cells = windows(source, kernel, stride).transpose(_LAYOUT_AXES[layout])
+    shape = _im2col_shape((*x.shape[:2], out_h, out_w, *kernel), layout)
+    if cells.flags.c_contiguous:  # the windows lie in order already (1x1 kernels)
+        return cells.reshape(shape)
+    cols = reusable_empty(shape, x.dtype)
+    xp.copyto(cols.reshape(cells.shape), cells)
+    return cols
 
 
 def col2im_array(
@@ -64,7 +70,7 @@ def col2im_array(
             f"columns of shape {cols.shape} do not fit input shape {input_shape} "
             f"with kernel {kernel}, stride {stride}, pad {pad}: expected {expected}"
         )
-    cells = cols.reshape([windows_shape[a] for a in axes]).transpose(np.argsort(axes))
+    cells = cols.reshape([windows_shape[a] for a in axes]).transpose(inverse(axes))
     shares = (cells[..., i, j] for i, j in kernel_offsets(kernel))
     return add_at_offsets(shares, input_shape, (out_h, out_w), kernel, stride, pad,
                           _BUFFER_AXES[layout], cols.dtype)

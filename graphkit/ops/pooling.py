@@ -20,8 +20,10 @@ from graphkit.ops.windows import (
     Pair,
     add_at_offsets,
     check_pool_pad,
+    cropped,
     empty_images,
     memory_axes,
+    offset_targets,
     offset_views,
     output_size,
     padded,
@@ -48,17 +50,23 @@ class MaxPool2d(Op):
 
     def forward(self, x):
         offsets = _views_of(self, x, -xp.inf)
-        y = offsets[0].copy(order="K")
+        layout = memory_axes(x)
+        y = empty_images(offsets[0].shape, layout, x.dtype)
+        xp.copyto(y, offsets[0])
         for values in offsets[1:]:
             xp.maximum(y, values, out=y)
         # The first offset holding the maximum is the number of offsets before it that
         # don't: count them, one pass each, several times faster than a where() per
         # offset; ties go to the first maximum.
-        argmax = xp.zeros_like(y, dtype=np.min_scalar_type(len(offsets) - 1))
-        not_found = xp.ones_like(y, dtype=bool)
-        for values in offsets[:-1]:
-            not_found &= values != y
-            argmax += not_found
+        n = len(offsets)
+        argmax = empty_images(y.shape, layout, np.min_scalar_type(n - 1), 0 if n == 1 else None)
+        if n > 1:
+            not_found = xp.not_equal(offsets[0], y, out=empty_images(y.shape, layout, bool))
+            argmax[...] = not_found
+            differs = empty_images(y.shape, layout, bool) if n > 2 else None
+            for values in offsets[1:-1]:
+                not_found &= xp.not_equal(values, y, out=differs)
+                argmax += not_found
         self.saved = argmax
         return y
 
@@ -88,11 +96,22 @@ class ScatterToArgmax(Op):
     def forward(self, g):
         layout = memory_axes(self.argmax)
         g = stored_as(g, layout)
-        finite = bool(xp.isfinite(g).all())
-        offsets = self.kernel_size[0] * self.kernel_size[1]
-        shares = (_select(g, self.argmax == k, finite) for k in range(offsets))
-        return add_at_offsets(shares, self.input_shape, self.argmax.shape[2:],
-                              self.kernel_size, self.stride, self.pad, layout, g.dtype)
+        buffer, targets, assign = offset_targets(self.input_shape, self.argmax.shape[2:],
+                                                 self.kernel_size, self.stride, self.pad,
+                                                 layout, g.dtype)
+        # One mask, refilled for each offset in turn. Tiling windows (the usual 2x2/2)
+        # take each share straight into its place in the result; overlapping ones add
+        # it up from one more buffer.
+        mask = empty_images(g.shape, layout, bool)
+        share = None if assign else empty_images(g.shape, layout, g.dtype)
+        finite = _finite(g)
+        for k, target in enumerate(targets):
+            xp.equal(self.argmax, k, out=mask)
+            if assign:
+                _select(g, mask, finite, out=target)
+            else:
+                target += _select(g, mask, finite, out=share)
+        return cropped(buffer, self.input_shape, self.pad)
 
     def backward(self, gy, y, g):
         return gather_at_argmax(gy, **_geometry(self, self.argmax, self.input_shape))
@@ -114,7 +133,7 @@ class GatherAtArgmax(ScatterToArgmax):
     __slots__ = ()
 
     def forward(self, x):
-        finite = bool(xp.isfinite(x).all())
+        finite = _finite(x)
         out = xp.zeros_like(self.argmax, dtype=x.dtype)
         for k, values in enumerate(_views_of(self, x)):
             out += _select(values, self.argmax == k, finite)
@@ -194,10 +213,25 @@ class SpreadOverWindows(Op):
         return {"input_shape": self.input_shape, **_pooling(self)}
 
 
-def _select(values: ndarray, mask: ndarray, finite: bool) -> ndarray:
-    """``values`` where ``mask`` holds, else 0. Multiplying by the mask is several times
-    faster than where(), but makes inf * 0 a NaN."""
-    return values * mask if finite else xp.where(mask, values, 0)
+def _finite(values: ndarray) -> bool:
+    """Whether every value is finite, so that ``_select`` may multiply by its masks.
+
+    Read off the sum, in one pass and no array as large: a sum of finite numbers is
+    finite unless it overflows, which only sends ``_select`` down its slower exact path.
+    """
+    return bool(xp.isfinite(values.sum()))
+
+
+def _select(values: ndarray, mask: ndarray, finite: bool, out: ndarray | None = None) -> ndarray:
+    """``values`` where ``mask`` holds, else 0 (into ``out`` when given). Multiplying by
+    the mask is several times faster than where(), but makes inf * 0 a NaN."""
+    if finite:
+        return xp.multiply(values, mask, out=out)
+    if out is None:
+        return xp.where(mask, values, 0)
+    out.fill(0)
+    xp.copyto(out, values, where=mask)
+    return out
 
 
 def _views_of(op: Any, x: ndarray, fill: float = 0.0) -> list[ndarray]:

@@ -17,16 +17,24 @@ Images need not be stored batch first: an op's output keeps its input's memory o
 (``memory_axes``), and conv2d's comes out "batch last", (C, H, W, B) in memory
 (``BATCH_LAST``; see docs/design.md, "Images in memory"). Helpers that allocate take the
 memory order to use, so that each per-offset slice walks its operands in memory order.
+
+The large arrays of these ops (im2col columns, convolution outputs, padded buffers,
+pooling results and their gradients) come from ``reusable_empty``: a cache keyed by
+shape and dtype that hands a buffer out again once the graph that used it is gone.
 """
 
 from __future__ import annotations
 
+import math
+import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from itertools import product
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from graphkit.backend import ndarray, xp
 
@@ -39,7 +47,13 @@ BATCH_LAST = (1, 2, 3, 0)
 # ----- geometry -------------------------------------------------------------------------
 def pair(value: int | tuple[int, int], what: str, minimum: int = 1) -> Pair:
     """An int or an (h, w) pair as an (h, w) tuple of ints >= ``minimum``."""
-    values = (value, value) if np.ndim(value) == 0 else tuple(value)
+    # Tuples and ints first: np.ndim makes an array of its argument.
+    if isinstance(value, tuple):
+        values = value
+    elif isinstance(value, int):
+        values = (value, value)
+    else:
+        values = (value, value) if np.ndim(value) == 0 else tuple(value)
     if len(values) != 2 or any(int(v) != v or v < minimum for v in values):
         raise ValueError(
             f"{what} must be an int or an (h, w) pair of ints >= {minimum}, got {value!r}"
@@ -105,6 +119,67 @@ def offset_slice(offset: Pair, stride: Pair, out_size: Pair) -> tuple[slice, ...
     return (slice(None), slice(None), slice(i, i + sh * out_h, sh), slice(j, j + sw * out_w, sw))
 
 
+# ----- buffers kept across steps --------------------------------------------------------
+# A training step allocates the same large arrays at every step. Fresh ones cost more
+# than the work that fills them: the C allocator hands large freed blocks back to the
+# system, and the next step faults every page of them in again, zeroed. So they are kept
+# and handed out again, keyed by shape and dtype. The graph governs their lifetime: a
+# buffer is reused only once nothing refers to it any more (no Tensor, saved value, view
+# or gradient), which CPython's reference count tells exactly, since every view of an
+# array holds a reference to it.
+
+#: Below this many bytes the allocator serves an array from its free lists, without page
+#: faults (glibc's default mmap threshold): not worth keeping.
+_REUSE_FROM_BYTES = 128 * 1024
+#: Buffers kept per shape and dtype (a step holds a few alike at once, e.g. a conv's
+#: output and the gradient of it), and shapes kept, the least recently used dropped.
+_KEPT_PER_KEY = 4
+_KEPT_KEYS = 32
+
+_kept: OrderedDict[tuple[Any, ...], list[ndarray]] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _count_when_unreferenced() -> int:
+    """sys.getrefcount of a kept buffer that only the cache holds, read as
+    ``reusable_empty`` reads it (the count differs between Python versions)."""
+    count = 0
+    for buffer in [xp.empty(0)]:
+        count = sys.getrefcount(buffer)
+    return count
+
+
+_UNREFERENCED = _count_when_unreferenced()
+
+
+def reusable_empty(shape: tuple[int, ...], dtype: Any) -> ndarray:
+    """An uninitialised C-contiguous array of ``shape`` and ``dtype``: a buffer an
+    earlier call made that nothing refers to any more, else a new one (kept for later
+    calls while the cache has room). Small arrays are simply allocated."""
+    dtype = np.dtype(dtype)
+    if dtype.itemsize * math.prod(shape) < _REUSE_FROM_BYTES:
+        return xp.empty(shape, dtype)
+    key = (tuple(shape), dtype)
+    with _kept_lock:  # two threads must never both find one buffer free
+        buffers = _kept.setdefault(key, [])
+        _kept.move_to_end(key)
+        for buffer in buffers:
+            if sys.getrefcount(buffer) == _UNREFERENCED:
+                return buffer
+        fresh = xp.empty(shape, dtype)
+        if len(buffers) < _KEPT_PER_KEY:
+            buffers.append(fresh)
+        while len(_kept) > _KEPT_KEYS:
+            _kept.popitem(last=False)
+        return fresh
+
+
+def release_buffers() -> None:
+    """Drop every kept buffer (those still in use live on with their users)."""
+    with _kept_lock:
+        _kept.clear()
+
+
 # ----- memory layout --------------------------------------------------------------------
 def memory_axes(x: ndarray) -> tuple[int, ...]:
     """The axes of ``x`` from the largest stride to the smallest: its layout in memory."""
@@ -117,9 +192,16 @@ def empty_images(shape: tuple[int, ...], axes: tuple[int, ...], dtype: Any, fill
     In the usual order it is the allocated array itself, not a view of it: a gradient
     that owns its memory reaches a leaf's ``.grad`` without a copy.
     """
-    stored = [shape[a] for a in axes]
-    data = xp.empty(stored, dtype) if fill is None else xp.full(stored, fill, dtype)
-    return data if tuple(axes) == tuple(range(len(axes))) else data.transpose(np.argsort(axes))
+    data = reusable_empty(tuple(shape[a] for a in axes), dtype)
+    if fill is not None:
+        data.fill(fill)
+    return data if tuple(axes) == tuple(range(len(axes))) else data.transpose(inverse(axes))
+
+
+def inverse(axes: tuple[int, ...]) -> tuple[int, ...]:
+    """The permutation undoing ``axes``: ``a.transpose(axes).transpose(inverse(axes))`` is
+    ``a`` (np.argsort's, without building an array for a few small ints)."""
+    return tuple(sorted(range(len(axes)), key=axes.__getitem__))
 
 
 def stored_as(x: ndarray, axes: tuple[int, ...]) -> ndarray:
@@ -137,16 +219,24 @@ def padded(x: ndarray, pad: Pair, axes: tuple[int, ...], fill: float = 0.0) -> n
     if pad == (0, 0) and memory_axes(x) == axes:
         return x
     (ph, pw), (B, C, H, W) = pad, x.shape
-    out = empty_images((B, C, H + 2 * ph, W + 2 * pw), axes, x.dtype, fill)
+    out = empty_images((B, C, H + 2 * ph, W + 2 * pw), axes, x.dtype)
+    # The frame alone is filled: x covers the rest.
+    out[:, :, :ph] = out[:, :, ph + H :] = fill
+    out[:, :, ph : ph + H, :pw] = out[:, :, ph : ph + H, pw + W :] = fill
     out[:, :, ph : ph + H, pw : pw + W] = x
     return out
 
 
 # ----- reading and writing windows ------------------------------------------------------
 def windows(x: ndarray, kernel: Pair, stride: Pair) -> ndarray:
-    """A read-only view (B, C, OH, OW, KH, KW) of every window of ``x``; no copy."""
-    view = sliding_window_view(x, kernel, axis=(2, 3))
-    return view[:, :, :: stride[0], :: stride[1]]
+    """A read-only view (B, C, OH, OW, KH, KW) of every window of ``x``; no copy.
+
+    Strided by hand, x's own strides with each window's start stepping by ``stride``:
+    sliding_window_view's argument checks take several times as long, on every call.
+    """
+    (sh, sw), s = stride, x.strides
+    shape = (*x.shape[:2], *output_size(x.shape, kernel, stride, (0, 0)), *kernel)
+    return as_strided(x, shape, (s[0], s[1], s[2] * sh, s[3] * sw, s[2], s[3]), writeable=False)
 
 
 def offset_views(source: ndarray, kernel: Pair, stride: Pair, out_size: Pair) -> list[ndarray]:
@@ -174,13 +264,32 @@ def add_at_offsets(
     is assigned, with no zero fill and no read-back. Otherwise windows may overlap and
     shares add up; within one offset no two windows share a pixel.
     """
+    buffer, targets, assign = offset_targets(input_shape, out_size, kernel, stride, pad, axes,
+                                             dtype)
+    for target, share in zip(targets, shares):
+        if assign:
+            target[...] = share
+        else:
+            target += share
+    return cropped(buffer, input_shape, pad)
+
+
+def offset_targets(
+    input_shape: tuple[int, ...], out_size: Pair, kernel: Pair, stride: Pair, pad: Pair,
+    axes: tuple[int, ...], dtype: Any,
+) -> tuple[ndarray, list[ndarray], bool]:
+    """What ``add_at_offsets`` writes into, for ops that compute each share in place: the
+    padded (B, C, H, W) buffer of ``dtype`` stored in the order ``axes``, its view
+    (B, C, OH, OW) at each kernel offset (row-major), and whether the windows tile it.
+    When they tile, the buffer is uninitialised and each view is to be assigned;
+    otherwise it is zeros and shares are to be added into the views."""
     (B, C, H, W), (ph, pw) = input_shape, pad
     assign = tiles(input_shape, out_size, kernel, stride, pad)
-    out = empty_images((B, C, H + 2 * ph, W + 2 * pw), axes, dtype, None if assign else 0)
-    for offset, share in zip(kernel_offsets(kernel), shares):
-        index = offset_slice(offset, stride, out_size)
-        if assign:
-            out[index] = share
-        else:
-            out[index] += share
-    return out if pad == (0, 0) else out[:, :, ph : ph + H, pw : pw + W]
+    buffer = empty_images((B, C, H + 2 * ph, W + 2 * pw), axes, dtype, None if assign else 0)
+    return buffer, offset_views(buffer, kernel, stride, out_size), assign
+
+
+def cropped(buffer: ndarray, input_shape: tuple[int, ...], pad: Pair) -> ndarray:
+    """The (B, C, H, W) interior of a ``pad``-padded buffer: a view, or buffer itself."""
+    (H, W), (ph, pw) = input_shape[2:], pad
+    return buffer if pad == (0, 0) else buffer[:, :, ph : ph + H, pw : pw + W]
