@@ -191,16 +191,18 @@ def _torch_bncnn_step(torch, model, x, t):
     """The same network in PyTorch, from the same initial weights."""
     nn = torch.nn
     c1, c2 = model.conv1.weight.shape[0], model.conv2.weight.shape[0]
+    hidden = model.fc1.weight.shape[1]
     net = nn.Sequential(
         nn.Conv2d(1, c1, 3, padding=1, bias=False), nn.BatchNorm2d(c1), nn.ReLU(),
         nn.MaxPool2d(2),
         nn.Conv2d(c1, c2, 3, padding=1, bias=False), nn.BatchNorm2d(c2), nn.ReLU(),
-        nn.MaxPool2d(2), nn.Dropout(model.drop.p), nn.Flatten(), nn.Linear(c2 * 49, 10),
+        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(c2 * 49, hidden, bias=False),
+        nn.BatchNorm1d(hidden), nn.ReLU(), nn.Dropout(model.drop.p), nn.Linear(hidden, 10),
     )
     with torch.no_grad():
-        net[0].weight.copy_(torch.from_numpy(model.conv1.weight.data))
-        net[4].weight.copy_(torch.from_numpy(model.conv2.weight.data))
-        net[10].weight.copy_(torch.from_numpy(model.fc.weight.data.T))
+        for index, weight in ((0, model.conv1.weight), (4, model.conv2.weight),
+                              (9, model.fc1.weight.T), (13, model.fc2.weight.T)):
+            net[index].weight.copy_(torch.from_numpy(np.ascontiguousarray(weight.data)))
     optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
     xt, tt = torch.from_numpy(x), torch.from_numpy(t)
 

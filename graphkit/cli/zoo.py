@@ -68,8 +68,8 @@ def lenet(input_shape: tuple[int, ...], num_classes: int, args: argparse.Namespa
 
 
 def bn_cnn(input_shape: tuple[int, ...], num_classes: int, args: argparse.Namespace) -> nn.Module:
-    """``models.BNCNN``: two conv 3x3-BatchNorm-ReLU-max-pool blocks, dropout, one affine
-    layer, for any image whose sides divide by 4."""
+    """``models.BNCNN``: two conv 3x3-BatchNorm-ReLU-max-pool blocks, then a hidden affine
+    layer with BatchNorm, ReLU and dropout, for any image whose sides divide by 4."""
     channels, height, width = input_shape
     return BNCNN(num_classes, input_shape=(channels, height, width), dtype=np.dtype(args.dtype))
 

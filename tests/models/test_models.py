@@ -264,8 +264,8 @@ def test_lenet_shapes_and_float32():
 def test_bn_cnn_layers_shapes_and_float32():
     net = BNCNN(dtype=np.float32)
     assert [name for name, _ in net.named_children()] == [
-        "conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "drop", "flatten",
-        "fc",
+        "conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "flatten", "fc1",
+        "bn3", "relu3", "drop", "fc2",
     ]
     shapes = {name: p.shape for name, p in net.named_parameters()}
     assert shapes == {
@@ -275,10 +275,13 @@ def test_bn_cnn_layers_shapes_and_float32():
         "conv2.weight": (32, 16, 3, 3),
         "bn2.weight": (32,),
         "bn2.bias": (32,),
-        "fc.weight": (1568, 10),
-        "fc.bias": (10,),
+        "fc1.weight": (1568, 128),
+        "bn3.weight": (128,),
+        "bn3.bias": (128,),
+        "fc2.weight": (128, 10),
+        "fc2.bias": (10,),
     }
-    assert {"bn1.running_mean", "bn2.running_var"} <= set(net.state_dict())
+    assert {"bn1.running_mean", "bn2.running_var", "bn3.running_mean"} <= set(net.state_dict())
     logits = net(np.random.rand(4, 1, 28, 28).astype(np.float32))
     assert logits.shape == (4, 10) and logits.dtype == np.float32
     gk.F.softmax_cross_entropy(logits, [3, 7, 0, 1]).backward()
@@ -290,8 +293,8 @@ def test_bn_cnn_layers_shapes_and_float32():
 
 def test_bn_cnn_gradients_match_central_differences():
     np.random.seed(0)
-    net = BNCNN(3, input_shape=(1, 8, 8), channels=(2, 3), dropout=0.0)
-    for bn in (net.bn1, net.bn2):  # away from the default ones and zeros
+    net = BNCNN(3, input_shape=(1, 8, 8), channels=(2, 3), hidden=4, dropout=0.0)
+    for bn in (net.bn1, net.bn2, net.bn3):  # away from the default ones and zeros
         bn.weight.data[:] = np.random.uniform(0.5, 2.0, bn.weight.shape)
         bn.bias.data[:] = np.random.uniform(-1.0, 1.0, bn.bias.shape)
     x = np.random.default_rng(1).standard_normal((4, 1, 8, 8))
