@@ -10,7 +10,7 @@ import pytest
 import graphkit as gk
 from graphkit.data import DataLoader
 from graphkit.train import fit, predict
-from models import LeNet, TwoLayerNet
+from models import BNCNN, LeNet, TwoLayerNet
 
 pytestmark = pytest.mark.slow
 
@@ -44,3 +44,25 @@ def test_lenet_on_fashion_mnist(fashion):
     loader = DataLoader(x_train, t_train, batch_size=64, seed=0)
     fit(model, gk.F.softmax_cross_entropy, optimizer, loader, epochs=2, progress=False)
     assert gk.metrics.accuracy(predict(model, x_test), t_test) >= 0.88
+
+
+def test_bn_cnn_on_fashion_mnist(fashion):
+    """models.BNCNN, Adam at lr 1e-3 for two epochs and 1e-4 for the third, batches of 64,
+    float32: at least 0.90 in three epochs (seed 0 reaches 0.914; 0.903 after two).
+
+    The hidden BatchNorm1d layer is what gets it there cheaply: without it, conv widths
+    (16, 32) reached 0.897 with the same schedule, and (32, 64) cost four times as much per
+    step for 0.894 after two epochs.
+    """
+    (x_train, t_train), (x_test, t_test) = fashion
+    np.random.seed(0)
+    model = BNCNN(dtype=np.float32)
+    optimizer = gk.optim.Adam(model.parameters(), lr=1e-3)
+    loader = DataLoader(x_train, t_train, batch_size=64, seed=0)
+    history = fit(model, gk.F.softmax_cross_entropy, optimizer, loader, epochs=2,
+                  progress=False)
+    optimizer.lr = 1e-4
+    fit(model, gk.F.softmax_cross_entropy, optimizer, loader, epochs=3, progress=False,
+        history=history)
+    assert len(history) == 3
+    assert gk.metrics.accuracy(predict(model, x_test), t_test) >= 0.90
