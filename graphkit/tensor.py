@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from graphkit.graph import Op
 
 Axis = int | tuple[int, ...] | None
-_PASS_THROUGH = (int, float, bool)  # Tensor is added once the class exists
+_PASS_THROUGH: tuple[type, ...] = (int, float, bool)  # Tensor is added once the class exists
 
 
 def _as_array(data: Any, dtype: Any = None) -> ndarray:
@@ -238,7 +238,7 @@ class Tensor:
     def transpose(self, *axes: Any) -> Tensor:
         """Axes permuted as NumPy does: reversed when none are given."""
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
-            axes = axes[0]
+            return _ops.transpose(self, axes=tuple(axes[0]) if axes[0] else None)
         return _ops.transpose(self, axes=tuple(axes) if axes else None)
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:

@@ -59,6 +59,7 @@ class Resampling:
                 out = term
             else:
                 out += term
+        assert out is not None  # a resampling has at least one tap
         return out
 
     def adjoint(self, g: ndarray, axis: int) -> ndarray:
@@ -71,7 +72,8 @@ class Resampling:
         for (_, weight), starts, targets in zip(self.taps, self.starts, self.targets):
             share = g if weight is None else g * _along(weight.astype(real, copy=False),
                                                         axis, g.ndim)
-            out[(*into, targets)] += xp.add.reduceat(share, starts, axis=axis)
+            index: tuple[Any, ...] = (*into, targets)
+            out[index] += xp.add.reduceat(share, starts, axis=axis)
         return out
 
 
@@ -106,7 +108,8 @@ def bilinear(in_size: int, out_size: int, scale: float, dtype: Any) -> Resamplin
         return Resampling.of(in_size, [(positions, None)])
     real = np.float32 if np.dtype(dtype) == np.float32 else np.float64
     ratio = real(1.0 / scale)
-    source = xp.maximum((positions.astype(real) + real(0.5)) * ratio - real(0.5), real(0))
+    centres = (positions + 0.5).astype(real)  # exact: whole numbers and halves
+    source = xp.maximum(xp.multiply(centres, ratio) - real(0.5), real(0))
     lower = xp.minimum(xp.floor(source).astype(xp.intp), in_size - 1)
     upper = lower + (lower < in_size - 1)
     upper_weight = xp.clip(source - lower.astype(real), 0, 1)

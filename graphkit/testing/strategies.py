@@ -14,6 +14,7 @@ for ``max``. ``elements_for(op)`` knows which op needs what::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -92,7 +93,7 @@ def on_grid(step: float = 0.2, offset: float = 0.0, bound: float = 3.0) -> st.Se
     return st.integers(-count, count).map(lambda k: k * step + offset)
 
 
-_ELEMENTS = {
+_ELEMENTS: dict[str, Callable[[], st.SearchStrategy[float]]] = {
     "log": positive,
     "sqrt": positive,
     "pow": positive,

@@ -36,7 +36,7 @@ from graphkit.viz.style import (
     Kind,
     attribute_list,
 )
-from graphkit.viz.walk import Graph, walk
+from graphkit.viz.walk import Graph, output_of, walk
 
 GRAPH_NAME = "graphkit"
 RANKDIRS = ("TB", "LR", "BT", "RL")
@@ -325,14 +325,14 @@ class _DotWriter:
                     constant_id = self._constant(x, op)
                     self.edges.append(f"{constant_id} -> {node_id} [{_CONSTANT_EDGE}];")
             self.statements.append((self._op_node(op), op.scope))
-            self.edges.append(self._edge(op, op.output()))
+            self.edges.append(self._edge(op, output_of(op)))
         else:
             summary = self._summary(op)
             summary.ops += 1
             for x in op.tensor_inputs():
                 if not self._is_hidden(x):
                     summary.add_edge(f"{self.ids[id(x)]} -> {node_id};", self.edges)
-            output = op.output()
+            output = output_of(op)
             if not self._is_hidden(output):
                 summary.add_edge(f"{node_id} -> {self.ids[id(output)]};", self.edges)
 
@@ -432,7 +432,7 @@ def _anomaly_path(graph: Graph, consumers: dict[int, list[Op]], anomaly: Any) ->
     stack = [culprit]
     while stack:
         op = stack.pop()
-        y = op.output()
+        y = output_of(op)
         path.add(id(y))
         for user in consumers.get(id(y), []):
             if id(user) not in path:

@@ -139,9 +139,9 @@ def _draw_graph(draw: Any, scene: Scene, layout: Layout, state: _State, fonts: d
             )
             draw.text((box.x, y), text, fill=colour, font=font, anchor="ms")
     for key, lines in state.frame.badges:
-        left, top, width, height = note_box(boxes[key], lines)
+        left, top, note_width, note_height = note_box(boxes[key], lines)
         draw.rounded_rectangle(
-            (left, top, left + width, top + height),
+            (left, top, left + note_width, top + note_height),
             radius=3,
             fill=PLAYER["note_fill"],
             outline=PLAYER["arriving_line"],

@@ -28,6 +28,7 @@ from graphkit.viz.render import write_atomically
 from graphkit.viz.scene import Scene, SceneNode, build_scene
 from graphkit.viz.stats import SMALL, statistics_line
 from graphkit.viz.svg import cluster_indexes, stylesheet, to_svg
+from graphkit.viz.walk import output_of
 
 HTML_SUFFIXES = (".html", ".htm")
 
@@ -159,7 +160,7 @@ def _node_facts(
             rows.append(("arguments", arguments))
         inputs = [titles[scene.key(x)] for x in item.tensor_inputs()]
         rows.append(("inputs", ", ".join(inputs)))
-        rows.append(("output", shape_and_dtype(item.output().data)))
+        rows.append(("output", shape_and_dtype(output_of(item).data)))
         heading = name
     elif isinstance(item, Tensor):
         rows.append(("shape", str(item.shape)))

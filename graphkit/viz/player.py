@@ -31,6 +31,7 @@ from graphkit.viz.scene import Scene, build_scene
 from graphkit.viz.stats import describe
 from graphkit.viz.style import PLAYER
 from graphkit.viz.svg import to_svg
+from graphkit.viz.walk import output_of
 
 #: What ``Backprop.save`` writes, by suffix.
 PLAYER_SUFFIXES = (".html", ".htm", ".gif")
@@ -159,7 +160,7 @@ def _frame(
     step: Step, index: int, total: int, scene: Scene, titles: dict[str, str], first: bool
 ) -> Frame:
     op = step.op
-    y = op.output()
+    y = output_of(op)
     where = f" in {op.scope.path}" if op.scope is not None else ""
     heading = f"step {index + 1} of {total}: backward of {op.name}{where}"
     output_key = scene.key(y)

@@ -18,7 +18,7 @@ from graphkit.scope import Scope
 from graphkit.tensor import Tensor
 from graphkit.viz.labels import op_label
 from graphkit.viz.modules import ScopeChains
-from graphkit.viz.walk import Graph
+from graphkit.viz.walk import Graph, output_of
 
 
 @dataclass
@@ -91,7 +91,7 @@ def _signature(call: _Call, chains: ScopeChains) -> tuple:
             tuple(s.name for s in chains(op.scope)[depth:]),
             op_label(op),
             tuple(x.shape for x in op.tensor_inputs()),
-            op.output().shape,
+            output_of(op).shape,
         )
         for op in call.ops
     )
@@ -130,4 +130,5 @@ def _collapse(run: Sequence[_Call], consumers: dict[int, list[Op]], repeats: Rep
                     repeats.hidden.add(id(x))
     last = _output(run[-1], consumers)
     first = _output(head, consumers)
-    repeats.alias[id(last)] = first
+    if last is not None and first is not None:
+        repeats.alias[id(last)] = first

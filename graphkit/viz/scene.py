@@ -110,7 +110,7 @@ def _tensor_scope(
 ) -> Scope | None:
     """A tensor's module call: its producer's; a parameter's, the innermost call all its
     users share; inputs and outputs stay outside every call."""
-    if kind is Kind.INTERMEDIATE:
+    if kind is Kind.INTERMEDIATE and t.grad_fn is not None:
         return t.grad_fn.scope
     if kind is Kind.PARAMETER:
         return innermost_shared((op.scope for op in consumers.get(id(t), [])), chains)

@@ -19,7 +19,7 @@ import numpy as np
 from graphkit.graph import Op
 from graphkit.tensor import Tensor
 from graphkit.viz.labels import constant_title, cut, op_arguments, shape_and_dtype
-from graphkit.viz.walk import walk
+from graphkit.viz.walk import output_of, walk
 
 #: Longest argument written out (an index array) before it is cut short.
 MAX_ARGUMENT = 40
@@ -69,7 +69,7 @@ def _op_line(op: Op, names: dict[int, str]) -> str:
     name, arguments = op_arguments(op)
     inputs = [_input_text(x, names) for x in op.inputs if x is not None]
     call = ", ".join([*inputs, *(cut(a, MAX_ARGUMENT) for a in arguments)])
-    y = op.output()
+    y = output_of(op)
     line = f"{names[id(y)]} = {name}({call})  # {shape_and_dtype(y.data)}"
     if op.scope is not None:
         line += f"  in {op.scope.path}"

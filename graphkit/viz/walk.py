@@ -15,6 +15,15 @@ from graphkit.graph import Op
 from graphkit.tensor import Tensor
 
 
+def output_of(op: Op) -> Tensor:
+    """The tensor ``op`` computed. An op reached from a live tensor has a live output:
+    ops hold it weakly, and only the graph behind a tensor the caller holds is walked."""
+    y = op.output()
+    if y is None:
+        raise RuntimeError(f"the output of {op.name} was freed: hold on to the tensor to draw it")
+    return y
+
+
 @dataclass(frozen=True)
 class Graph:
     """The nodes of a computational graph, every node after the nodes it depends on.
