@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m graphkit train mlp --dataset digits --epochs 20 --out runs/demo
 
-test: $(STAMP) lint
+test: $(STAMP) lint typecheck
 	$(PY) -m pytest
 	$(PY) -m mkdocs build --strict --quiet --site-dir build/site
 

@@ -181,6 +181,7 @@ def _propagate(
                     "=True) the first time if you need to backpropagate twice"
                 )
             y = op.output()
+            assert y is not None  # an op with a pending gradient was reached from its output
             if wanted is not None and id(y) in wanted:
                 leaves.found[id(y)] = gy
             if create_graph:
