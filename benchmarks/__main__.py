@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
 def time_in_turns(name: str, variants: list[str], rounds: int, quick: bool) -> Result:
     """Workload ``name`` with each variant timed in ``rounds`` fresh processes, in turns:
     times are the median of the processes' medians, ratios the median of the ratios
-    within each round."""
+    within each round, with their lowest and highest as the spread."""
     runs: dict[str, list[float]] = {variant: [] for variant in variants}
     extras: dict[str, list[float]] = {}
     for _ in range(rounds):
@@ -119,11 +119,13 @@ def time_in_turns(name: str, variants: list[str], rounds: int, quick: bool) -> R
                 extras.setdefault(key, []).append(value)
     result.extra = {key: statistics.median(values) for key, values in extras.items()}
     result.times = {variant: statistics.median(times) for variant, times in runs.items() if times}
-    result.paired = {
-        f"graphkit/{other}": statistics.median(a / b for a, b in zip(runs["graphkit"], times))
+    ratios = {
+        f"graphkit/{other}": [a / b for a, b in zip(runs["graphkit"], times)]
         for other, times in runs.items()
         if other != "graphkit" and runs["graphkit"] and len(times) == len(runs["graphkit"])
     }
+    result.paired = {key: statistics.median(values) for key, values in ratios.items()}
+    result.spread = {key: [min(values), max(values)] for key, values in ratios.items()}
     return result
 
 

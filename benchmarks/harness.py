@@ -32,6 +32,8 @@ class Result:
     extra: dict[str, float] = field(default_factory=dict)  # e.g. peak memory
     # "graphkit/numpy" -> the median over rounds of the two variants' ratio within a round
     paired: dict[str, float] = field(default_factory=dict)
+    # "graphkit/numpy" -> [lowest, highest] of those ratios: the spread over rounds
+    spread: dict[str, list[float]] = field(default_factory=dict)
 
     def ratio(self, variant: str, to: str = BASELINE) -> float | None:
         """``variant``'s time over ``to``'s: paired by round when the suite timed rounds."""
@@ -131,15 +133,24 @@ def to_markdown(results: list[Result]) -> str:
     lines = [head, rule]
     for r in results:
         row = [f"{r.workload}: {r.description}", r.unit, _fmt(r.times.get("graphkit")),
-               _fmt(r.times.get("numpy")), _fmt(r.ratio("graphkit"), "x")]
+               _fmt(r.times.get("numpy")), _ratio_cell(r, BASELINE)]
         if has_torch:
-            row += [_fmt(r.times.get("torch")), _fmt(r.ratio("graphkit", "torch"), "x")]
+            row += [_fmt(r.times.get("torch")), _ratio_cell(r, "torch")]
         lines.append("| " + " | ".join(row) + " |")
     extras = [(r, k, v) for r in results for k, v in r.extra.items()]
     if extras:
         lines += ["", "| workload | measure | value |", "| --- | --- | ---: |"]
         lines += [f"| {r.workload} | {k} | {_fmt(v)} |" for r, k, v in extras]
     return "\n".join(lines) + "\n"
+
+
+def _ratio_cell(r: Result, to: str) -> str:
+    """graphkit's ratio to ``to``, with its spread over rounds when the suite timed rounds."""
+    cell = _fmt(r.ratio("graphkit", to), "x")
+    if f"graphkit/{to}" in r.spread:
+        low, high = r.spread[f"graphkit/{to}"]
+        cell += f" ({_fmt(low)}–{_fmt(high)})"
+    return cell
 
 
 def _fmt(value: float | None, suffix: str = "") -> str:
