@@ -83,6 +83,21 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
     return (value, vjp_fn, aux) if has_aux else (value, vjp_fn)
 
 
+def _call(
+    f: Callable[..., Any], args: tuple[Any, ...], argnums: Argnums, has_aux: bool, transform: str
+) -> tuple[tuple[Tensor, ...], Any, Any]:
+    """Run ``f`` with the arguments ``argnums`` as tensors to differentiate:
+    ``(those tensors, f's output, its aux)``."""
+    chosen = positions(argnums, len(args), transform)
+    args_in = list(args)
+    for i in chosen:
+        args_in[i] = reverse_input(args[i])
+    inputs = tuple(args_in[i] for i in chosen)
+    with enable_grad():
+        result, aux = split_aux(f(*args_in), has_aux, transform)
+    return inputs, result, aux
+
+
 def grad_and_value(
     f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False
 ) -> Callable[..., Any]:
@@ -91,13 +106,7 @@ def grad_and_value(
     The gradient is a tuple when ``argnums`` is a tuple."""
 
     def transformed(*args: Any) -> Any:
-        chosen = positions(argnums, len(args), "grad")
-        args_in = list(args)
-        for i in chosen:
-            args_in[i] = reverse_input(args[i])
-        inputs = tuple(args_in[i] for i in chosen)
-        with enable_grad():
-            result, aux = split_aux(f(*args_in), has_aux, "grad")
+        inputs, result, aux = _call(f, args, argnums, has_aux, "grad")
         value = as_output(result, "grad")
         if value.size != 1:
             raise RuntimeError(
@@ -138,13 +147,7 @@ def jacrev(
     """
 
     def transformed(*args: Any) -> Any:
-        chosen = positions(argnums, len(args), "jacrev")
-        args_in = list(args)
-        for i in chosen:
-            args_in[i] = reverse_input(args[i])
-        inputs = tuple(args_in[i] for i in chosen)
-        with enable_grad():
-            result, aux = split_aux(f(*args_in), has_aux, "jacrev")
+        inputs, result, aux = _call(f, args, argnums, has_aux, "jacrev")
         outputs, is_tuple = outputs_of(result, "jacrev")
         nested = _nested(inputs, outputs)
         per_output = []
