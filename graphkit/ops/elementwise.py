@@ -96,8 +96,8 @@ class Sigmoid(Pointwise, Op):
             x = x.astype(xp.float64)  # -x of unsigned integers would wrap around
         # exp(-x) overflows to inf below x = -709 (-88 in float32), where 1 / (1 + inf)
         # = 0 is the right value, so the overflow is no news. This form keeps full relative
-        # precision in both tails, and is 1.5 times faster than 0.5 * tanh(0.5 * x) + 0.5
-        # patched in the far tail (9.7 vs 14.3 us on a (100, 50) batch).
+        # precision in both tails, and is faster than 0.5 * tanh(0.5 * x) + 0.5 patched in
+        # the far tail (docs/benchmarks.md, "Measured choices in the code").
         with xp.errstate(over="ignore"):
             e = xp.asarray(xp.exp(-x))  # asarray: a 0-d input gives a NumPy scalar
         e += 1
