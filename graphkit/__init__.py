@@ -10,7 +10,9 @@ import numpy as _np
 
 from graphkit import data, func, functional, metrics, nn, onnx, ops, optim, testing, train, viz
 from graphkit import functional as F
+from graphkit.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from graphkit.autograd import grad
+from graphkit.checkpoint import checkpoint
 from graphkit.constructors import (
     arange,
     eye,
@@ -24,7 +26,9 @@ from graphkit.constructors import (
 )
 from graphkit.functional import cat, concatenate, einsum, stack, where
 from graphkit.graph import Op, enable_grad, is_grad_enabled, no_grad
+from graphkit.saved import saved_tensors_hooks
 from graphkit.tensor import Tensor, as_tensor
+from graphkit.write_guard import SavedArrayWriteError
 
 __version__ = "0.1.0"
 
@@ -43,14 +47,18 @@ def manual_seed(seed: int) -> None:
 
 
 __all__ = [
+    "AnomalyError",
     "F",
     "Op",
+    "SavedArrayWriteError",
     "Tensor",
     "arange",
     "as_tensor",
     "cat",
+    "checkpoint",
     "concatenate",
     "data",
+    "detect_anomaly",
     "einsum",
     "enable_grad",
     "eye",
@@ -60,6 +68,7 @@ __all__ = [
     "func",
     "functional",
     "grad",
+    "is_anomaly_enabled",
     "is_grad_enabled",
     "manual_seed",
     "metrics",
@@ -72,6 +81,8 @@ __all__ = [
     "optim",
     "rand",
     "randn",
+    "saved_tensors_hooks",
+    "set_detect_anomaly",
     "stack",
     "tensor",
     "testing",

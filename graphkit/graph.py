@@ -14,11 +14,12 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
 from typing import Any, ClassVar, TypeVar
 
-from graphkit.backend import AxisError
+from graphkit.backend import AxisError, ndarray
 from graphkit.scope import Scope, _scope
 
 _grad_enabled: ContextVar[bool] = ContextVar("graphkit_grad_enabled", default=True)
@@ -105,13 +106,20 @@ class Op:
     """
 
     # __weakref__: tools (and the tests that prove graphs are freed) may watch an op die.
-    __slots__ = ("__weakref__", "inputs", "output", "saved", "scope")
+    __slots__ = ("__weakref__", "arrays", "inputs", "locks", "output", "saved", "scope", "site")
     name: ClassVar[str] = "op"
 
     inputs: tuple[Any, ...]
+    # The inputs as forward saw them (or what saved-tensor hooks packed them into):
+    # backward computes with these, whatever array an input's .data was given since.
+    arrays: Any
+    # What keeps the arrays backward needs read-only (graphkit.write_guard): dropped on release.
+    locks: Any
     output: weakref.ref[Tensor]
     saved: Any
     scope: Scope | None
+    # Where the user's code called the op ("file:line"), recorded in anomaly mode only.
+    site: str
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -138,18 +146,29 @@ class Op:
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Any:
         """Compute the op on ``inputs``; record it when a Tensor input requires grad."""
-        op = cls(**params)
+        op = cls(**params) if params else cls()
         op.saved = None
         arrays = []
         has_tensor = track = dual = False
+        leaves: Any = None  # leaf Tensors and plain arrays among the inputs: what to lock
         for x in inputs:
             if isinstance(x, Tensor):
                 has_tensor = True
                 track = track or x.requires_grad
                 dual = dual or x._tangents is not None
-                arrays.append(x.data)
+                arrays.append(x._data)
+                if x.grad_fn is not None:
+                    continue
             else:
                 arrays.append(x)
+                if not isinstance(x, ndarray):
+                    continue
+            if leaves is None:
+                leaves = x
+            elif type(leaves) is list:
+                leaves.append(x)
+            else:
+                leaves = [leaves, x]
         try:
             y = op.forward(*arrays)
         except ValueError as err:
@@ -159,12 +178,43 @@ class Op:
         if track and _grad_enabled.get():
             out = Tensor._from_op(y, op)
             op.inputs = inputs
+            op.arrays = arrays
             op.output = weakref.ref(out)
             op.scope = _scope.get()
+            if leaves is None:
+                op.locks = None
+            elif isinstance(leaves, Tensor):  # the usual case, made fast: one leaf, locked already
+                try:
+                    op.locks = leaves._lock() or _guard.lock_leaf(leaves, cls)
+                except (AttributeError, TypeError):  # never locked, or unlocked since
+                    op.locks = _guard.lock_leaf(leaves, cls)
+            else:
+                op.locks = _guard.lock_all(leaves, cls)
         else:
             out = Tensor._from_op(y, None)
         if dual:
             _forward.push_tangents(op, inputs, arrays, out)
+        if _taps:
+            for tap in _taps:
+                tap(op, inputs, out)
+        return out
+
+    def record(self, inputs: tuple[Any, ...], y: Any) -> Tensor:
+        """Record this op as the one that made ``y`` (an array) from ``inputs``, and return
+        the Tensor of ``y``: for ops built by hand whose forward is no function of arrays
+        (``gk.checkpoint`` runs a whole function). Watchers see it as any other op."""
+        if not hasattr(self, "saved"):  # no forward ran to set it: nothing kept for backward
+            self.saved = None
+        out = Tensor._from_op(y, self)
+        self.inputs = inputs
+        self.arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+        self.output = weakref.ref(out)
+        self.scope = _scope.get()
+        self.locks = _guard.lock_all(
+            [x for x in inputs if isinstance(x, ndarray) or (isinstance(x, Tensor) and x.is_leaf)],
+            type(self))
+        for tap in _taps:
+            tap(self, inputs, out)
         return out
 
     def needs_grad(self, i: int) -> bool:
@@ -204,7 +254,25 @@ def _explain(op_name: str, arrays: list[Any], err: ValueError) -> ValueError:
     return ValueError(f"{op_name}: {err} (input shapes {shapes})")
 
 
+#: Called as ``tap(op, inputs, out)`` after every op computed on Tensors, in the order they
+#: run (the op was recorded when ``out.grad_fn is op``): anomaly mode, saved-tensor hooks
+#: and checkpointing watch the forward pass through it. Empty, it costs one check per op.
+Tap = Callable[["Op", tuple[Any, ...], "Tensor"], None]
+_taps: list[Tap] = []
+
+
+@contextmanager
+def watch(tap: Tap) -> Iterator[None]:
+    """Call ``tap(op, inputs, out)`` for every op computed on Tensors inside the block."""
+    _taps.append(tap)
+    try:
+        yield
+    finally:
+        _taps.remove(tap)
+
+
 # Imported last: the Tensor and the forward walk build on Op, so they load after it
 # whichever module is imported first.
 from graphkit import forward as _forward  # noqa: E402
+from graphkit import write_guard as _guard  # noqa: E402
 from graphkit.tensor import Tensor  # noqa: E402

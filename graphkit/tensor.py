@@ -13,7 +13,10 @@ import numpy as np
 from graphkit.backend import STRONG_PYTHON_SCALARS, axes_of, ndarray, xp
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from graphkit.graph import Op
+    from graphkit.hooks import RemovableHandle
 
 Axis = int | tuple[int, ...] | None
 _PASS_THROUGH: tuple[type, ...] = (int, float, bool)  # Tensor is added once the class exists
@@ -23,7 +26,8 @@ def _as_array(data: Any, dtype: Any = None) -> ndarray:
     """Follow the dtype rules: lists and Python scalars become float64, a floating
     ndarray keeps its dtype, integer and bool data become float64, unless ``dtype``."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
+    data = _guard.unwrap(data)  # x.data while locked: the array itself, as unlocked
     if isinstance(data, (ndarray, np.generic)):
         array = xp.asarray(data)
         if dtype is not None:
@@ -62,11 +66,17 @@ class Tensor:
         dtype: the NumPy dtype to store (default: float64, or the dtype of a floating array).
     """
 
-    __slots__ = ("__weakref__", "_tangents", "data", "grad", "grad_fn", "name", "requires_grad")
+    # _data is the array (``data`` guards it); _hooks the hooks on this tensor's gradient
+    # (graphkit.hooks) and _lock the lock on its array (graphkit.write_guard), both set when first
+    # needed: ops make many tensors that never get either.
+    __slots__ = ("__weakref__", "_data", "_hooks", "_lock", "_tangents", "grad", "grad_fn",
+                 "name", "requires_grad")
     # Makes ``ndarray + Tensor`` call ``Tensor.__radd__`` instead of NumPy's own loop.
     __array_priority__ = 1000
 
-    data: ndarray
+    _data: ndarray
+    _hooks: Any
+    _lock: Any
     grad: Tensor | None
     grad_fn: Op | None
     # Forward mode's tangents by level (graphkit.forward); None outside gk.func.jvp.
@@ -75,8 +85,8 @@ class Tensor:
     def __init__(
         self, data: Any, requires_grad: bool = False, name: str | None = None, dtype: Any = None
     ) -> None:
-        self.data = _as_array(data, dtype)
-        if requires_grad and self.data.dtype.kind != "f":
+        self._data = _as_array(data, dtype)
+        if requires_grad and self._data.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require grad, not {self.dtype}")
         self.requires_grad = bool(requires_grad)
         self.grad = None
@@ -88,7 +98,7 @@ class Tensor:
     def _from_op(cls, data: Any, grad_fn: Op | None) -> Tensor:
         """The output of an op: no dtype conversion, grad_fn set when it was recorded."""
         t = object.__new__(Tensor)
-        t.data = data if type(data) is ndarray else xp.asarray(data)
+        t._data = data if type(data) is ndarray else xp.asarray(data)
         t.requires_grad = grad_fn is not None
         t.grad = None
         t.grad_fn = grad_fn
@@ -98,20 +108,35 @@ class Tensor:
 
     # ----- array facts -------------------------------------------------------------
     @property
+    def data(self) -> ndarray:
+        """The array (shared, not copied). While a graph that may still run backward keeps
+        it, a read-only view: writing into it would make that backward wrong, so a write
+        raises an error that names the tensor and the op that saved it (``graphkit.write_guard``).
+        Assigning a new array to ``data`` is fine for a leaf."""
+        if self.grad_fn is None and id(self._data) not in _locks:
+            return self._data
+        return _guard.read(self)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        if value is not self._data:  # ``x.data -= u`` writes in place, then sets the same array
+            _guard.write(self, value)
+
+    @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._data.size
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -128,13 +153,13 @@ class Tensor:
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item() needs a tensor of one element, got shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph."""
-        return Tensor._from_op(self.data, None)
+        return Tensor._from_op(self._data, None)
 
     def astype(self, dtype: Any) -> Tensor:
         """This tensor cast to ``dtype``; gradients are cast back."""
@@ -154,6 +179,27 @@ class Tensor:
     def zero_grad(self) -> None:
         """Forget the accumulated gradient."""
         self.grad = None
+
+    def register_hook(self, hook: Callable[[Tensor], Any]) -> RemovableHandle:
+        """Call ``hook(grad)`` whenever the gradient with respect to this tensor is computed
+        (by ``backward``, ``gk.grad``, also under ``create_graph``), as PyTorch does.
+
+        ``grad`` is a Tensor; ``hook`` may return a replacement (a Tensor or an array of the
+        same shape), which is what flows on, or None to leave it. For a leaf, hooks see the
+        gradient summed over every use, before it is added to ``.grad``. Hooks run in the
+        order registered. Returns a handle whose ``remove()`` unregisters the hook.
+        """
+        return _hooks.register(self, hook)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor too (a leaf keeps it anyway): the
+        gradient after every hook, accumulated over backward calls as a leaf's is."""
+        _hooks.retain(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether ``retain_grad()`` was called on this non-leaf tensor."""
+        return _hooks.retains(self)
 
     # ----- arithmetic -------------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
@@ -200,22 +246,22 @@ class Tensor:
 
     # ----- comparisons: elementwise bool tensors, outside the graph ---------------
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._from_op(self.data == array_of(other), None)
+        return Tensor._from_op(self._data == array_of(other), None)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._from_op(self.data != array_of(other), None)
+        return Tensor._from_op(self._data != array_of(other), None)
 
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor._from_op(self.data < array_of(other), None)
+        return Tensor._from_op(self._data < array_of(other), None)
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor._from_op(self.data <= array_of(other), None)
+        return Tensor._from_op(self._data <= array_of(other), None)
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor._from_op(self.data > array_of(other), None)
+        return Tensor._from_op(self._data > array_of(other), None)
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor._from_op(self.data >= array_of(other), None)
+        return Tensor._from_op(self._data >= array_of(other), None)
 
     # Elementwise ``==`` would make tensors unhashable; they hash by identity instead.
     __hash__ = object.__hash__
@@ -368,17 +414,17 @@ class Tensor:
 
     # ----- Python and NumPy protocols ---------------------------------------------
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> ndarray:
-        if dtype is not None and dtype != self.data.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+        if dtype is not None and dtype != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._data)
 
     def __bool__(self) -> bool:
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -387,7 +433,7 @@ class Tensor:
         return int(self.item())
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(", threshold=64)
+        body = np.array2string(self._data, separator=", ", prefix="Tensor(", threshold=64)
         facts = [f"shape={self.shape}", f"dtype={self.dtype}"]
         if self.grad_fn is not None:
             facts.append(f"grad_fn=<{self.grad_fn.name}>")
@@ -431,10 +477,13 @@ def dims_of(args: tuple[Any, ...]) -> tuple[Any, ...]:
 def array_of(x: Any) -> Any:
     """The array inside a Tensor, or ``x`` itself: for values that are constants to
     the graph (masks, signs, indices) in backward code that sees arrays or Tensors."""
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 
 # The ops and the walk are imported last: they in turn need the Tensor class above.
 from graphkit import autograd as _autograd  # noqa: E402
+from graphkit import hooks as _hooks  # noqa: E402
 from graphkit import ops as _ops  # noqa: E402
+from graphkit import write_guard as _guard  # noqa: E402
+from graphkit.write_guard import _locks  # noqa: E402
