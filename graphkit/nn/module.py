@@ -9,12 +9,14 @@ graph drawings can group the ops by the module call that recorded them.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from graphkit.files import atomic_output
+from graphkit.hooks import RemovableHandle
+from graphkit.nn import module_hooks as _hooks
 from graphkit.scope import current_scope, module_scope
 from graphkit.tensor import Tensor
 
@@ -64,7 +66,41 @@ class Module:
         else:
             name = _name_under(parent.module, self)
         with module_scope(self, name):
-            return self.forward(*args, **kwargs)
+            hooks = self.__dict__.get("_module_hooks")
+            if not hooks:
+                return self.forward(*args, **kwargs)
+            return _hooks.call(self, hooks, args, kwargs)
+
+    # ----- hooks ------------------------------------------------------------------
+    def register_forward_pre_hook(
+        self, hook: Callable[[Module, tuple[Any, ...]], Any]
+    ) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each ``forward``; it may return new positional
+        arguments (a tuple, or one value). Returns a handle with ``remove()``."""
+        return self._hooks_of().add("pre", hook)
+
+    def register_forward_hook(
+        self, hook: Callable[[Module, tuple[Any, ...], Any], Any]
+    ) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each ``forward``; it may return a new
+        output. Returns a handle with ``remove()``."""
+        return self._hooks_of().add("forward", hook)
+
+    def register_full_backward_hook(
+        self, hook: Callable[[Module, tuple[Any, ...], tuple[Any, ...]], Any]
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` in backward, once the gradients
+        with respect to this call's outputs and positional inputs are known (tuples, None
+        where an entry has none), as PyTorch's full backward hooks; it may return a new
+        ``grad_input``. Returns a handle with ``remove()``. See graphkit/nn/module_hooks.py."""
+        return self._hooks_of().add("backward", hook)
+
+    def _hooks_of(self) -> _hooks.ModuleHooks:
+        hooks = self.__dict__.get("_module_hooks")
+        if hooks is None:
+            hooks = _hooks.ModuleHooks()
+            object.__setattr__(self, "_module_hooks", hooks)
+        return hooks
 
     # ----- registration -----------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
