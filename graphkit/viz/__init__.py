@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphkit.viz.dot import to_dot
+from graphkit.viz.memory import SavedMemory, saved_memory
 from graphkit.viz.page import HtmlPage, to_html
 from graphkit.viz.player import Backprop, animate
 from graphkit.viz.render import FORMATS, draw, render
@@ -20,9 +21,11 @@ __all__ = [
     "Backprop",
     "Drawing",
     "HtmlPage",
+    "SavedMemory",
     "animate",
     "draw",
     "render",
+    "saved_memory",
     "to_dot",
     "to_html",
     "to_text",

@@ -8,6 +8,7 @@ can be snapshot-tested.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -342,6 +343,9 @@ class _DotWriter:
         if anomaly is not None and anomaly.op is op:
             first_line = str(anomaly).splitlines()[0] if str(anomaly) else "anomaly"
             note = labels.escape(labels.cut(first_line, 60))
+            site = getattr(op, "site", None)  # set when anomaly mode recorded the op
+            if site:  # the file name and line: the full path is in the error itself
+                note += f'<br/>at {labels.escape(os.path.basename(site))}'
             label = f'{label[:-1]}<br/><font point-size="9">{note}</font>>'
             return f"{self.ids[id(op)]} [label={label}, {NODE_STYLE[Kind.CULPRIT]}];"
         style = NODE_STYLE[Kind.OP] + (", " + _PATH_NODE if id(op) in self.path else "")

@@ -452,32 +452,46 @@ def test_color_by_must_be_known():
         to_dot(dense_relu()[-1], color_by="norm")
 
 
-class StandInAnomaly(RuntimeError):
-    """What gk.AnomalyError promises: the culprit op as .op, the tensor as .tensor."""
-
-    def __init__(self, op, tensor):
-        super().__init__(f"{op.name} produced a NaN\ndetails")
-        self.op = op
-        self.tensor = tensor
+def anomaly_in_backward(x):
+    """The AnomalyError that backward raises for sqrt at 0, and the output it ran from."""
+    with gk.detect_anomaly():
+        rooted = x.sqrt()
+        out = (rooted * 2).sum() + x.sum()
+        with pytest.raises(gk.AnomalyError) as caught:
+            out.backward()
+    return caught.value, out
 
 
 def test_anomaly_marks_the_culprit_and_its_path_to_the_output():
-    x = gk.Tensor([1.0, 2.0], requires_grad=True, name="x")
-    logged = x.log()
-    out = (logged * 2).sum() + x.sum()
-    culprit = logged.grad_fn
-    dot = Dot(to_dot(out, anomaly=StandInAnomaly(culprit, logged)))
-    (log_node,) = [n for n in dot.nodes if dot.labels(n)[0] == "log"]
-    assert dot.nodes[log_node][1]["fillcolor"] == KIND_ATTRIBUTES[Kind.CULPRIT]["fillcolor"]
-    assert dot.labels(log_node)[1] == "log produced a NaN"
+    x = gk.Tensor([0.0, 2.0], requires_grad=True, name="x")
+    error, out = anomaly_in_backward(x)
+    assert error.op.name == "sqrt"
+    dot = Dot(to_dot(out, anomaly=error))
+    (sqrt_node,) = [n for n in dot.nodes if dot.labels(n)[0] == "sqrt"]
+    assert dot.nodes[sqrt_node][1]["fillcolor"] == KIND_ATTRIBUTES[Kind.CULPRIT]["fillcolor"]
+    note, site = dot.labels(sqrt_node)[1:3]
+    assert str(error).startswith(note.removesuffix("..."))
+    assert site == f"at test_dot.py:{error.op.site.rsplit(':', 1)[1]}"
+    assert "test_dot.py" in error.op.site  # the line of this file that called sqrt
     marked = [e for e in dot.text.splitlines() if "->" in e and 'penwidth="2"' in e]
-    assert len(marked) == 7  # log -> t -> mul -> t -> sum -> t -> add -> output
+    assert len(marked) == 7  # sqrt -> t -> mul -> t -> sum -> t -> add -> output
     assert not any(f"{dot.find('x')} ->" in e for e in marked)  # x is upstream of it
 
 
+def test_anomaly_in_forward_draws_from_the_tensor_it_keeps():
+    x = gk.Tensor([-1.0, 2.0], requires_grad=True, name="x")
+    with gk.detect_anomaly(), pytest.raises(gk.AnomalyError) as caught:
+        (x * 3).log()
+    error = caught.value
+    dot = Dot(to_dot(error.tensor, anomaly=error))
+    (log_node,) = [n for n in dot.nodes if dot.labels(n)[0] == "log"]
+    assert dot.nodes[log_node][1]["fillcolor"] == KIND_ATTRIBUTES[Kind.CULPRIT]["fillcolor"]
+    assert "test_dot.py" in str(error)  # the line of this file that called log
+
+
 def test_anomaly_from_another_graph_is_refused():
-    other = (gk.Tensor([1.0], requires_grad=True) * 2).grad_fn
+    error, _ = anomaly_in_backward(gk.Tensor([0.0], requires_grad=True))
     with pytest.raises(ValueError, match="not in the graph"):
-        to_dot(dense_relu()[-1], anomaly=StandInAnomaly(other, None))
+        to_dot(dense_relu()[-1], anomaly=error)
     with pytest.raises(TypeError, match="AnomalyError"):
         to_dot(dense_relu()[-1], anomaly="log")
