@@ -82,7 +82,8 @@ def train_run(args: argparse.Namespace) -> RunResult:
     The folder ``args.out`` gets ``model.npz`` (the weights), ``config.json`` (what
     ``evaluate_run`` needs to rebuild the model), ``history.json``, ``curves.svg/png``,
     ``confusion.svg/png``, ``misclassified.png`` and ``graph.svg`` (``graph.dot``
-    when Graphviz's ``dot`` program is missing).
+    when Graphviz's ``dot`` program is missing), and with ``--grad-flow``
+    ``grad_flow.png`` (each layer's gradient norm per step; the numbers in history.json).
 
     Raises:
         RunError: the data set is missing, or too small for ``--val-fraction``.
@@ -104,6 +105,7 @@ def train_run(args: argparse.Namespace) -> RunResult:
         epochs=args.epochs,
         callbacks=callbacks,
         progress=args.progress,
+        grad_flow=getattr(args, "grad_flow", False),
     )
     if history.stop_reason:
         print(f"stopped after epoch {len(history)}: {history.stop_reason}")
@@ -327,6 +329,8 @@ def _write_plots(
     out: Path, history: History, dataset: ImageDataset, predictions: np.ndarray
 ) -> None:
     plots.plot_curves(history, out / "curves")
+    if history.grad_flow:
+        plots.plot_grad_flow(history, out / "grad_flow.png")
     matrix = metrics.confusion_matrix(predictions, dataset.t_test, dataset.num_classes)
     plots.plot_confusion(matrix, out / "confusion", dataset.class_names)
     plots.plot_misclassified(

@@ -24,7 +24,7 @@ def add_command(subparsers: Any) -> argparse.ArgumentParser:
         help="train a model and write its weights, history, plots and graph",
         description="Train a model on an image data set. Writes model.npz, config.json, "
         "history.json, curves.svg/png, confusion.svg/png, misclassified.png and graph.svg "
-        "into --out, and prints the test accuracy.",
+        "(and grad_flow.png with --grad-flow) into --out, and prints the test accuracy.",
     )
     add_train_arguments(parser)
     parser.set_defaults(run=as_command(parser, _train))
@@ -78,6 +78,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "--dtype", choices=("float32", "float64"), default="float64", help="default: float64"
     )
     parser.add_argument("--out", default=None, help="default: runs/<model>-<dataset>")
+    parser.add_argument(
+        "--grad-flow",
+        action="store_true",
+        help="record each layer's gradient norm at every step (through hooks): "
+        "grad_flow.png, and the numbers in history.json",
+    )
     parser.add_argument(
         "--no-progress",
         dest="progress",

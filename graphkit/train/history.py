@@ -24,17 +24,23 @@ class History:
         metrics: metric name -> one float per epoch.
         stop_reason: why training ended before its last epoch: ``"early stopping"``,
             ``"interrupted"`` (Ctrl-C), or None when it ran every epoch.
+        grad_flow: layer name -> its gradient norm at every step, when ``fit`` recorded
+            them (``grad_flow=True``); empty otherwise.
     """
 
     def __init__(
         self,
         metrics: Mapping[str, Sequence[float]] | None = None,
         stop_reason: str | None = None,
+        grad_flow: Mapping[str, Sequence[float]] | None = None,
     ) -> None:
         self.metrics: dict[str, list[float]] = {
             name: [_number(value) for value in values] for name, values in (metrics or {}).items()
         }
         self.stop_reason = stop_reason
+        self.grad_flow: dict[str, list[float]] = {
+            name: [float(v) for v in values] for name, values in (grad_flow or {}).items()
+        }
 
     def log(self, epoch_metrics: Mapping[str, float]) -> None:
         """Append one epoch's values; every epoch must log the same metrics."""
@@ -63,11 +69,15 @@ class History:
         return {name: values[-1] for name, values in self.metrics.items()}
 
     def to_dict(self) -> dict:
-        """``{"metrics": {name: [values]}, "stop_reason": str | None}``, ready for JSON."""
-        return {
+        """``{"metrics": {name: [values]}, "stop_reason": str | None}``, ready for JSON, and
+        ``"grad_flow": {layer: [norm per step]}`` when it was recorded."""
+        saved: dict = {
             "metrics": {name: list(values) for name, values in self.metrics.items()},
             "stop_reason": self.stop_reason,
         }
+        if self.grad_flow:
+            saved["grad_flow"] = {name: list(values) for name, values in self.grad_flow.items()}
+        return saved
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write ``to_dict()`` as JSON; the file appears atomically, never half-written."""
@@ -79,7 +89,7 @@ class History:
     def load(cls, path: str | os.PathLike[str]) -> History:
         """Read a file written by ``save``."""
         saved = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls(saved["metrics"], saved["stop_reason"])
+        return cls(saved["metrics"], saved["stop_reason"], saved.get("grad_flow"))
 
     def __repr__(self) -> str:
         return f"History({len(self)} epochs, metrics={list(self.metrics)})"

@@ -12,6 +12,7 @@ from graphkit import metrics as _metrics
 from graphkit.graph import no_grad
 from graphkit.tensor import Tensor
 from graphkit.train.callbacks import Callback
+from graphkit.train.grad_flow import GradFlow
 from graphkit.train.history import History
 from graphkit.train.progress import EpochProgress
 
@@ -49,6 +50,7 @@ def fit(
     progress: bool = True,
     metrics: Mapping[str, Metric] = DEFAULT_METRICS,
     history: History | None = None,
+    grad_flow: bool = False,
 ) -> History:
     """Train ``model`` on ``train_loader`` until ``epochs`` epochs are logged.
 
@@ -69,6 +71,9 @@ def fit(
             epoch numbers go on from it and ``epochs`` counts its epochs too.
         progress: a tqdm bar per epoch when True and tqdm is installed, else a
             plain line per epoch.
+        grad_flow: record each layer's gradient norm at every step, through hooks on
+            the parameters, into ``history.grad_flow`` (``train.GradFlow``); steps of an
+            interrupted epoch are kept.
 
     Returns:
         The History, with one entry per finished epoch in every metric.
@@ -77,6 +82,9 @@ def fit(
         raise ValueError("train_loader yields no batches")
     evaluation_loaders = _named_loaders(val_loader)
     history = History() if history is None else history
+    flow = GradFlow() if grad_flow else None
+    if flow is not None:
+        callbacks = [*callbacks, flow]
     for callback in callbacks:
         callback.on_train_begin(model)
     try:
@@ -109,6 +117,9 @@ def fit(
     finally:
         for callback in callbacks:
             callback.on_train_end(model)
+        if flow is not None:
+            for layer, norms in flow.norms.items():
+                history.grad_flow.setdefault(layer, []).extend(norms)
     return history
 
 

@@ -79,6 +79,45 @@ def plot_curves(
     return _save(figure, Path(stem), formats)
 
 
+def plot_grad_flow(
+    grad_flow: History | Mapping[str, Sequence[float]],
+    path: str | os.PathLike[str],
+    title: str = "gradient flow",
+) -> Path:
+    """Each layer's gradient norm over the training steps, one line per layer, on a log
+    scale, as one PNG: ``history.grad_flow`` of ``fit(..., grad_flow=True)``, or a mapping
+    layer -> norms. Vanishing gradients show as the first layers' lines far below."""
+    series = grad_flow.grad_flow if isinstance(grad_flow, History) else grad_flow
+    if not series:
+        raise ValueError("no gradient norms to plot: train with fit(..., grad_flow=True)")
+    figure = _new_figure(figsize=(8, 4.5), layout="constrained")
+    axes = figure.subplots()
+    colours = _layer_colours(len(series))
+    for (layer, norms), colour in zip(series.items(), colours):
+        axes.plot(np.arange(1, len(norms) + 1), norms, label=layer, color=colour, linewidth=1)
+    from matplotlib.ticker import MaxNLocator
+
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_yscale("log")
+    axes.set_xlabel("step")
+    axes.set_ylabel("gradient norm")
+    axes.set_title(title)
+    axes.grid(alpha=0.3, which="both")
+    axes.legend(fontsize=7, ncols=max(1, len(series) // 12), loc="best")
+    path = Path(path)
+    with atomic_output(path) as out:
+        figure.savefig(out, format="png", dpi=120)
+    return path
+
+
+def _layer_colours(count: int) -> list[Any]:
+    """One colour per layer, from the first (dark) to the last (light)."""
+    from matplotlib import colormaps
+
+    cmap = colormaps["viridis"]
+    return [cmap(i / max(count - 1, 1) * 0.9) for i in range(count)]
+
+
 def plot_confusion(
     matrix: np.ndarray,
     stem: str | os.PathLike[str],

@@ -190,3 +190,14 @@ def test_evaluate_on_images_of_another_shape(tmp_path, capsys):
     folder = write_idx_folder(tmp_path / "idx")
     assert main(["evaluate", str(tmp_path / "run"), "--dataset", str(folder)]) == 1
     assert "(1, 8, 8)" in capsys.readouterr().err
+
+
+def test_grad_flow_writes_its_plot_and_the_norms_in_the_history(tmp_path):
+    out = tmp_path / "run"
+    train(out, "--grad-flow", "--limit-train", "200", "--batch-size", "50")
+    assert (out / "grad_flow.png").stat().st_size > 0
+    flow = json.loads((out / "history.json").read_text())["grad_flow"]
+    assert len(flow) >= 2  # one series per layer with parameters
+    for norms in flow.values():
+        assert len(norms) == 2 * 4  # 2 epochs of 200 / 50 steps
+        assert all(norm > 0 for norm in norms)
