@@ -29,6 +29,7 @@ from pathlib import Path
 
 from benchmarks import (
     conv_steps,
+    debugging,
     drawing,
     forward_mode,
     graph_overhead,
@@ -57,10 +58,13 @@ WORKLOADS = {
     "BNCNN": normalization.bncnn,
     "AVGPOOL": window_ops.avgpool,
     "CONVT": window_ops.convt,
+    "ANOMALY": debugging.anomaly,
+    "CKPT": debugging.checkpointing,
     "MEM": memory.peak_memory,
     "VIZ": drawing.drawing,
 }
-# Workloads timed variant by variant; the others (W7, MEM, VIZ) run once, in one process.
+# Workloads timed variant by variant; the others (W7, ANOMALY, CKPT, MEM, VIZ) run once, in
+# one process.
 VARIANTS = {"W1", "W2", "W3", "W4", "W5", "W6", "W8", "W9", "LSE", "BN", "LN", "BNCNN",
             "AVGPOOL", "CONVT"}
 
