@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from functools import wraps
 from typing import Any, ClassVar, TypeVar
 
-from graphkit.backend import AxisError, ndarray
+from graphkit.backend import AxisError
 from graphkit.scope import Scope, _scope
 
 _grad_enabled: ContextVar[bool] = ContextVar("graphkit_grad_enabled", default=True)
@@ -150,25 +150,14 @@ class Op:
         op.saved = None
         arrays = []
         has_tensor = track = dual = False
-        leaves: Any = None  # leaf Tensors and plain arrays among the inputs: what to lock
         for x in inputs:
             if isinstance(x, Tensor):
                 has_tensor = True
                 track = track or x.requires_grad
                 dual = dual or x._tangents is not None
                 arrays.append(x._data)
-                if x.grad_fn is not None:
-                    continue
             else:
                 arrays.append(x)
-                if not isinstance(x, ndarray):
-                    continue
-            if leaves is None:
-                leaves = x
-            elif type(leaves) is list:
-                leaves.append(x)
-            else:
-                leaves = [leaves, x]
         try:
             y = op.forward(*arrays)
         except ValueError as err:
@@ -181,15 +170,7 @@ class Op:
             op.arrays = arrays
             op.output = weakref.ref(out)
             op.scope = _scope.get()
-            if leaves is None:
-                op.locks = None
-            elif isinstance(leaves, Tensor):  # the usual case, made fast: one leaf, locked already
-                try:
-                    op.locks = leaves._lock() or _guard.lock_leaf(leaves, cls)
-                except (AttributeError, TypeError):  # never locked, or unlocked since
-                    op.locks = _guard.lock_leaf(leaves, cls)
-            else:
-                op.locks = _guard.lock_all(leaves, cls)
+            op.locks = _guard.lock_inputs(inputs, cls)
         else:
             out = Tensor._from_op(y, None)
         if dual:
@@ -210,9 +191,7 @@ class Op:
         self.arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
         self.output = weakref.ref(out)
         self.scope = _scope.get()
-        self.locks = _guard.lock_all(
-            [x for x in inputs if isinstance(x, ndarray) or (isinstance(x, Tensor) and x.is_leaf)],
-            type(self))
+        self.locks = _guard.lock_inputs(inputs, type(self))
         for tap in _taps:
             tap(self, inputs, out)
         return out

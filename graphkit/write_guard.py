@@ -113,15 +113,29 @@ def lock_leaf(leaf: Tensor, saver: type[Op]) -> Lock:
     return lock
 
 
-def lock_all(leaves: Any, saver: type[Op]) -> Any:
-    """Lock each of ``leaves`` (leaf Tensors and plain arrays; one, or a list) for an op
-    that saves them: what the op must hold (a lock, a tuple of them, or None)."""
-    if not isinstance(leaves, list):
-        return lock_leaf(leaves, saver) if isinstance(leaves, Tensor) else lock_array(leaves, saver)
-    locks = []
-    for x in leaves:
-        locks.append(lock_leaf(x, saver) if isinstance(x, Tensor) else lock_array(x, saver))
-    return tuple(locks)
+def lock_inputs(inputs: tuple[Any, ...], saver: type[Op]) -> Any:
+    """Lock the arrays of the leaves among a recorded op's ``inputs`` (leaf Tensors and
+    plain arrays): what the op must hold (None, a lock, or a list of them)."""
+    locks: Any = None
+    for x in inputs:
+        if isinstance(x, Tensor):
+            if x.grad_fn is not None:
+                continue
+            try:  # a leaf used again in the same graph: its lock is live already
+                lock = x._lock() or lock_leaf(x, saver)
+            except (AttributeError, TypeError):  # never locked, or unlocked since
+                lock = lock_leaf(x, saver)
+        elif isinstance(x, ndarray):
+            lock = lock_array(x, saver)
+        else:
+            continue
+        if locks is None:
+            locks = lock
+        elif type(locks) is list:
+            locks.append(lock)
+        else:
+            locks = [locks, lock]
+    return locks
 
 
 class _HoldsOutput:
