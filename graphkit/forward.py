@@ -110,11 +110,11 @@ def push_tangents(op: Op, inputs: Sequence[Any], arrays: Sequence[Any], out: Ten
                 _active.reset(token)
         else:
             if tensor_tangents:
-                dxs = [d.data if isinstance(d, Tensor) else d for d in dxs]
-            dy = op.jvp(tuple(dxs), out.data, *arrays)
+                dxs = [d._data if isinstance(d, Tensor) else d for d in dxs]
+            dy = op.jvp(tuple(dxs), out._data, *arrays)
         if dy is None:
             continue
-        data = out.data
+        data = out._data
         if type(dy) is not ndarray or dy.shape != data.shape or dy.dtype != data.dtype:
             dy = _fitted(op, dy, out)
         if out._tangents is None:

@@ -117,7 +117,7 @@ def jacfwd(
             outputs, _, is_tuple, aux = _tangents_out(f, primals, {}, has_aux)
         computed = [t for column in columns.values() for ts in column for t in ts]
         if not _differentiated_outside(primals, computed, start):
-            columns = {i: [tuple(t.data for t in ts) for ts in column]
+            columns = {i: [tuple(t._data for t in ts) for ts in column]
                        for i, column in columns.items()}
         per_output = []
         for k, out in enumerate(outputs):

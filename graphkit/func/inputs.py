@@ -56,7 +56,7 @@ def reverse_input(x: Any) -> Tensor:
     if isinstance(x, Tensor):
         if x.requires_grad and is_grad_enabled():
             return ops.identity(x)
-        leaf = Tensor(x.data, requires_grad=True)
+        leaf = Tensor(x._data, requires_grad=True)
         if x._tangents:
             leaf._tangents = dict(x._tangents)
     else:
@@ -94,7 +94,7 @@ def depends_on_leaves(
 def forward_input(x: Any) -> Tensor:
     """A tensor that stands for ``x`` in one forward-mode transform (to carry a tangent)."""
     if isinstance(x, Tensor):
-        return ops.identity(x) if linked(x) else Tensor(x.data)
+        return ops.identity(x) if linked(x) else Tensor(x._data)
     return Tensor(x)
 
 
@@ -142,5 +142,5 @@ def assemble(slices: Sequence[Any], shape: tuple[int, ...], axis: int, dtype: An
         return Tensor._from_op(xp.zeros(shape, dtype=dtype), None)
     if any(isinstance(s, Tensor) and (s.requires_grad or s._tangents) for s in slices):
         return ops.stack([as_tensor_result(s) for s in slices], axis=axis).reshape(shape)
-    arrays = [s.data if isinstance(s, Tensor) else s for s in slices]
+    arrays = [s._data if isinstance(s, Tensor) else s for s in slices]
     return Tensor._from_op(xp.stack(arrays, axis=axis).reshape(shape), None)

@@ -161,7 +161,7 @@ def jacrev(
                     for j, o in enumerate(outputs)
                 )
                 for row, g in zip(rows, _gradients(outputs, inputs, cotangents, nested)):
-                    row.append(g if nested else g.data)
+                    row.append(g if nested else g._data)
             jacobians = tuple(
                 assemble(row, out.shape + x.shape, axis=0, dtype=x.dtype)
                 for row, x in zip(rows, inputs)
