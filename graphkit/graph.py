@@ -120,11 +120,23 @@ class Op:
     scope: Scope | None
     # Where the user's code called the op ("file:line"), recorded in anomaly mode only.
     site: str
+    #: The inputs whose values each input's gradient is computed from, by position: for
+    #: Linear (x, W, b), ((1,), (0,), ()), x's gradient reads W, W's reads x, b's nothing.
+    #: The write guard locks only the leaves that the gradients wanted will read; None
+    #: means any gradient may read any input. tests/test_write_guard.py checks every
+    #: declaration by writing into what it leaves out.
+    grad_reads: ClassVar[tuple[tuple[int, ...], ...] | None] = None
+    #: The same the other way round, made from it: the inputs whose gradients read each input.
+    grad_readers: ClassVar[tuple[tuple[int, ...], ...] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = _snake_case(cls.__name__)
+        if "grad_reads" in cls.__dict__ and cls.grad_reads is not None:
+            reads = cls.grad_reads
+            cls.grad_readers = tuple(tuple(i for i, read in enumerate(reads) if j in read)
+                                     for j in range(len(reads)))
 
     def forward(self, *xs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward(self, *xs)")

@@ -24,6 +24,7 @@ flag on every op's output would cost each op two flag changes (see docs/benchmar
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -115,20 +116,30 @@ def lock_leaf(leaf: Tensor, saver: type[Op]) -> Lock:
 
 def lock_inputs(inputs: tuple[Any, ...], saver: type[Op]) -> Any:
     """Lock the arrays of the leaves among a recorded op's ``inputs`` (leaf Tensors and
-    plain arrays): what the op must hold (None, a lock, or a list of them)."""
+    plain arrays) that its backward will read (``Op.grad_reads``): what the op must hold
+    (None, a lock, or a list of them)."""
+    readers = saver.grad_readers
     locks: Any = None
-    for x in inputs:
+    for j, x in enumerate(inputs):
         if isinstance(x, Tensor):
             if x.grad_fn is not None:
                 continue
+        elif not isinstance(x, ndarray):
+            continue
+        if readers is not None:  # read only by gradients nobody wants: no need to lock
+            for i in readers[j]:
+                reader = inputs[i]
+                if isinstance(reader, Tensor) and reader.requires_grad:
+                    break
+            else:
+                continue
+        if isinstance(x, Tensor):
             try:  # a leaf used again in the same graph: its lock is live already
                 lock = x._lock() or lock_leaf(x, saver)
             except (AttributeError, TypeError):  # never locked, or unlocked since
                 lock = lock_leaf(x, saver)
-        elif isinstance(x, ndarray):
-            lock = lock_array(x, saver)
         else:
-            continue
+            lock = lock_array(x, saver)
         if locks is None:
             locks = lock
         elif type(locks) is list:
@@ -167,6 +178,18 @@ def read(t: Tensor) -> ndarray:
     view._saved = (t, lock.saver)
     view._source = t._data
     return view
+
+
+def refuse_if_saved(tensors: Iterable[Tensor]) -> None:
+    """Raise, before anything is written, the error a write into the first of ``tensors``
+    that a live graph saved would raise: for writes into several tensors that must happen
+    all or not at all (an optimizer's step, ``load_state_dict``)."""
+    for t in tensors:
+        if t.grad_fn is None and id(t._data) not in _locks:
+            continue
+        view = read(t)
+        if type(view) is SavedArray:
+            raise _refuse(view)
 
 
 def unwrap(value: Any) -> Any:

@@ -14,6 +14,7 @@ from graphkit.tensor import array_of
 
 
 class Add(Op):
+    grad_reads = ((), ())
     __slots__ = ()
 
     def forward(self, a, b):
@@ -27,6 +28,7 @@ class Add(Op):
 
 
 class Sub(Op):
+    grad_reads = ((), ())
     __slots__ = ()
 
     def forward(self, a, b):
@@ -41,6 +43,7 @@ class Sub(Op):
 
 
 class Mul(Op):
+    grad_reads = ((1,), (0,))
     __slots__ = ()
 
     def forward(self, a, b):
@@ -128,6 +131,7 @@ class MatMul(Op):
     """``a @ b`` with NumPy's rules: 1-D operands are promoted, batch dims broadcast."""
 
     name = "matmul"
+    grad_reads = ((1,), (0,))
     __slots__ = ()
 
     def forward(self, a, b):
@@ -167,6 +171,7 @@ class Linear(Op):
     added in place into the product, saving a pass and a temporary per layer.
     """
 
+    grad_reads = ((1,), (0,), ())
     __slots__ = ()
 
     def forward(self, x, W, b):

@@ -34,6 +34,7 @@ class Conv2d(Op):
     needs.
     """
 
+    grad_reads = ((1,), (0,), ())
     __slots__ = ("pad", "stride")
 
     def __init__(self, stride: Pair = (1, 1), pad: Pair = (0, 0)):

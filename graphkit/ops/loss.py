@@ -63,6 +63,8 @@ class SoftmaxCrossEntropy(Op):
     over classes (B, C) such as one-hot labels.
     """
 
+    # Under create_graph, the logits' gradient rebuilds the softmax from the logits.
+    grad_reads = ((0, 1), (0,))
     __slots__ = ()
 
     def forward(self, logits, target):
