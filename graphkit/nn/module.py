@@ -19,6 +19,7 @@ from graphkit.hooks import RemovableHandle
 from graphkit.nn import module_hooks as _hooks
 from graphkit.scope import current_scope, module_scope
 from graphkit.tensor import Tensor
+from graphkit.write_guard import refuse_if_saved
 
 
 class Parameter(Tensor):
@@ -260,6 +261,7 @@ class Module:
                 raise ValueError(
                     f"state[{key!r}] has shape {shape}, but the module's has shape {array.shape}"
                 )
+        refuse_if_saved(param for _, param in self.named_parameters())  # all or nothing
         for key, array in params.items():
             np.copyto(array, state[key], casting="same_kind")
 

@@ -56,11 +56,11 @@ class Adam(Optimizer):
         """Update each parameter whose ``.grad`` is set; one scratch array per parameter
         (two with weight decay)."""
         beta1, beta2 = self.betas
-        for param, state, gradient in self.gradients():
+        for array, state, gradient in self.gradients():
             if not state:
                 state["step"] = 0
-                state["exp_avg"] = xp.zeros_like(param.data)
-                state["exp_avg_sq"] = xp.zeros_like(param.data)
+                state["exp_avg"] = xp.zeros_like(array)
+                state["exp_avg_sq"] = xp.zeros_like(array)
             state["step"] += 1
             step = state["step"]
             exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
@@ -80,4 +80,4 @@ class Adam(Optimizer):
             scratch += self.eps
             xp.divide(exp_avg, scratch, out=scratch)
             scratch *= step_size
-            param.data -= scratch
+            array -= scratch

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from graphkit.backend import ndarray, xp
 from graphkit.tensor import Tensor
+from graphkit.write_guard import refuse_if_saved
 
 
 def _describe(index: int, param: Any) -> str:
@@ -58,20 +59,26 @@ class Optimizer(ABC):
     def step(self) -> None:
         """Update every parameter that has a ``.grad``, in place."""
 
-    def gradients(self) -> Iterator[tuple[Tensor, dict[str, Any], Any]]:
-        """``(param, state, gradient)`` for each parameter with a ``.grad``: the gradient
-        array plus ``weight_decay * param`` (L2) when the optimizer has a weight decay.
+    def gradients(self) -> Iterator[tuple[ndarray, dict[str, Any], Any]]:
+        """``(array, state, gradient)`` for each parameter with a ``.grad``: the parameter's
+        array, to update in place, and the gradient array plus ``weight_decay * param``
+        (L2) when the optimizer has a weight decay.
 
-        The caller's ``.grad`` array is never changed: with L2 the sum is a new array.
+        Before the first is handed out, every parameter is checked to be free to write
+        into (no live graph saved it for backward): a step happens whole or not at all
+        (``SavedArrayWriteError``). The caller's ``.grad`` array is never changed: with L2
+        the sum is a new array.
         """
+        refuse_if_saved(self.params)
         for param, state in zip(self.params, self.state):
             if param.grad is None:
                 continue
-            gradient = param.grad.data
+            array = param._data
+            gradient = param.grad._data
             if self.weight_decay:
-                gradient = xp.multiply(param.data, self.weight_decay)
-                gradient += param.grad.data
-            yield param, state, gradient
+                gradient = xp.multiply(array, self.weight_decay)
+                gradient += param.grad._data
+            yield array, state, gradient
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (set ``.grad`` to None), as PyTorch does."""

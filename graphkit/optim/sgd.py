@@ -39,7 +39,7 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         """Update each parameter whose ``.grad`` is set; at most two temporaries each."""
-        for param, state, update in self.gradients():
+        for array, state, update in self.gradients():
             if self.momentum:
                 velocity = state.get("momentum_buffer")
                 if velocity is None:
@@ -49,4 +49,4 @@ class SGD(Optimizer):
                     velocity *= self.momentum
                     velocity += update
                 update = velocity
-            param.data -= self.lr * update
+            array -= self.lr * update
