@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from functools import wraps
 from typing import Any, ClassVar, TypeVar
 
-from graphkit.backend import AxisError
+from graphkit.backend import AxisError, ndarray
 from graphkit.scope import Scope, _scope
 
 _grad_enabled: ContextVar[bool] = ContextVar("graphkit_grad_enabled", default=True)
@@ -162,14 +162,19 @@ class Op:
         op.saved = None
         arrays = []
         has_tensor = track = dual = False
+        leaf: Any = None  # the one leaf Tensor among the inputs, or True for more leaves
         for x in inputs:
             if isinstance(x, Tensor):
                 has_tensor = True
                 track = track or x.requires_grad
                 dual = dual or x._tangents is not None
                 arrays.append(x._data)
+                if x.grad_fn is None:
+                    leaf = x if leaf is None else True
             else:
                 arrays.append(x)
+                if isinstance(x, ndarray):
+                    leaf = True
         try:
             y = op.forward(*arrays)
         except ValueError as err:
@@ -182,7 +187,19 @@ class Op:
             op.arrays = arrays
             op.output = weakref.ref(out)
             op.scope = _scope.get()
-            op.locks = _guard.lock_inputs(inputs, cls)
+            if leaf is None:
+                op.locks = None
+            elif leaf is True:
+                op.locks = _guard.lock_inputs(inputs, cls)
+            else:
+                # The usual case, made fast: one leaf, locked already by an earlier op of
+                # this graph. Held whether or not this op's gradients read it (grad_reads):
+                # an earlier op needs it locked anyway, and holding it longer can only
+                # refuse a write, never let one through.
+                try:
+                    op.locks = leaf._lock() or _guard.lock_inputs(inputs, cls)
+                except (AttributeError, TypeError):  # never locked, or unlocked since
+                    op.locks = _guard.lock_inputs(inputs, cls)
         else:
             out = Tensor._from_op(y, None)
         if dual:
