@@ -196,10 +196,8 @@ class Op:
                 # this graph. Held whether or not this op's gradients read it (grad_reads):
                 # an earlier op needs it locked anyway, and holding it longer can only
                 # refuse a write, never let one through.
-                try:
-                    op.locks = leaf._lock() or _guard.lock_inputs(inputs, cls)
-                except (AttributeError, TypeError):  # never locked, or unlocked since
-                    op.locks = _guard.lock_inputs(inputs, cls)
+                ref = leaf._lock  # None: never locked, or given a new array since
+                op.locks = (ref is not None and ref()) or _guard.lock_inputs(inputs, cls)
         else:
             out = Tensor._from_op(y, None)
         if dual:

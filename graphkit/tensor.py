@@ -66,9 +66,9 @@ class Tensor:
         dtype: the NumPy dtype to store (default: float64, or the dtype of a floating array).
     """
 
-    # _data is the array (``data`` guards it); _hooks the hooks on this tensor's gradient
-    # (graphkit.hooks) and _lock the lock on its array (graphkit.write_guard), both set when first
-    # needed: ops make many tensors that never get either.
+    # _data is the array (``data`` guards it); _lock a weak reference to the lock on it
+    # (graphkit.write_guard) or None; _hooks the hooks on this tensor's gradient
+    # (graphkit.hooks), set when first needed: ops make many tensors that never get one.
     __slots__ = ("__weakref__", "_data", "_hooks", "_lock", "_tangents", "grad", "grad_fn",
                  "name", "requires_grad")
     # Makes ``ndarray + Tensor`` call ``Tensor.__radd__`` instead of NumPy's own loop.
@@ -90,6 +90,7 @@ class Tensor:
             raise TypeError(f"only floating-point tensors can require grad, not {self.dtype}")
         self.requires_grad = bool(requires_grad)
         self.grad = None
+        self._lock = None
         self.grad_fn = None
         self.name = name
         self._tangents = None
@@ -101,6 +102,7 @@ class Tensor:
         t._data = data if type(data) is ndarray else xp.asarray(data)
         t.requires_grad = grad_fn is not None
         t.grad = None
+        t._lock = None
         t.grad_fn = grad_fn
         t.name = None
         t._tangents = None

@@ -134,10 +134,8 @@ def lock_inputs(inputs: tuple[Any, ...], saver: type[Op]) -> Any:
             else:
                 continue
         if isinstance(x, Tensor):
-            try:  # a leaf used again in the same graph: its lock is live already
-                lock = x._lock() or lock_leaf(x, saver)
-            except (AttributeError, TypeError):  # never locked, or unlocked since
-                lock = lock_leaf(x, saver)
+            ref = x._lock  # a leaf used again in the same graph: its lock is live already
+            lock = (ref is not None and ref()) or lock_leaf(x, saver)
         else:
             lock = lock_array(x, saver)
         if locks is None:
