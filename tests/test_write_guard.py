@@ -366,3 +366,14 @@ def test_what_data_returns_while_locked_shares_the_array_as_it_does_unlocked():
     assert alias.data is x.data and other.data is x.data
     x.data[0] = 9.0
     assert alias.data[0] == 9.0
+
+
+@pytest.mark.parametrize("index_op", ["getitem", "embedding"])
+def test_a_write_into_the_indices_after_forward_does_not_move_the_gradient(index_op):
+    index = np.array([0, 2, 2])
+    W = gk.Tensor(np.arange(8.0).reshape(4, 2), requires_grad=True)
+    rows = W[index] if index_op == "getitem" else gk.F.embedding(index, W)
+    loss = (rows * np.array([[1.0], [2.0], [3.0]])).sum()
+    index[:] = 3  # the op kept its own copy of the indices
+    loss.backward()
+    np.testing.assert_array_equal(W.grad.data, [[1.0, 1.0], [0.0, 0.0], [5.0, 5.0], [0.0, 0.0]])

@@ -37,9 +37,11 @@ class Embedding(Op):
 
 def _as_indices(indices: Any) -> Any:
     """``indices`` (an array, a list, a Tensor of whole numbers) as an integer array."""
-    data = indices.data if isinstance(indices, Tensor) else xp.asarray(indices)
+    data = indices._data if isinstance(indices, Tensor) else xp.asarray(indices)
     if data.dtype.kind in "iu":
-        return data
+        # A copy: the op keeps the indices until backward, and a write into the caller's
+        # array in between must not change which rows get the gradient.
+        return data.copy()
     if data.dtype.kind == "f":
         as_int = data.astype(xp.intp)
         if (as_int == data).all():

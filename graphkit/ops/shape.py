@@ -79,18 +79,23 @@ class BroadcastTo(Op):
 
 
 def _normalize_index(index: Any) -> Any:
-    """Tensors inside an index become integer (or bool) arrays; lists become arrays."""
+    """Tensors inside an index become integer (or bool) arrays; lists become arrays.
+
+    Index arrays are copied: the op keeps them until backward, and a write into the
+    caller's array in between must not change where the gradient goes."""
     if isinstance(index, tuple):
         return tuple(_normalize_index(i) for i in index)
     if isinstance(index, Tensor):
-        index = index.data
+        index = index._data
     if isinstance(index, list):
-        index = xp.asarray(index)
-    if isinstance(index, xp.ndarray) and index.dtype.kind == "f":
-        as_int = index.astype(xp.intp)
-        if not (as_int == index).all():
-            raise IndexError("tensor index must hold whole numbers")
-        return as_int
+        return _normalize_index(xp.asarray(index))
+    if isinstance(index, xp.ndarray):
+        if index.dtype.kind == "f":
+            as_int = index.astype(xp.intp)
+            if not (as_int == index).all():
+                raise IndexError("tensor index must hold whole numbers")
+            return as_int
+        return index.copy()
     return index
 
 
@@ -127,7 +132,7 @@ class ScatterAdd(Op):
 
     def __init__(self, shape, index):
         self.shape = shape
-        self.index = index
+        self.index = _normalize_index(index)
 
     def forward(self, g):
         out = xp.zeros(self.shape, dtype=g.dtype)
