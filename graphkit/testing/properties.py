@@ -11,7 +11,9 @@ in this order (the names are those the errors give):
   ``broadcasting`` where reverse mode is wrong for an input that broadcasts but right with
   that input repeated to the broadcast shape (its copies' gradients are not summed back);
   ``forward mode``; ``second derivatives`` (double backward, forward over reverse, reverse
-  over forward; ``derivatives of order k`` beyond);
+  over forward; ``derivatives of order k`` beyond); ``writes the guard allows``: writing,
+  between forward and backward, into every input array the write guard left writable (what
+  no wanted gradient reads, ``Op.grad_reads``) leaves the gradients as they were;
 * at another dtype, ``float32 values`` (say): the output, a gradient and a tangent agree
   with float64 on the same input values, since finite differences are too coarse there.
 
@@ -34,6 +36,7 @@ from hypothesis import strategies as st
 from hypothesis.control import current_build_context, currently_in_test_context
 from hypothesis.errors import Flaky, HypothesisException, Unsatisfiable
 
+from graphkit.autograd import grad
 from graphkit.graph import no_grad
 from graphkit.tensor import Tensor
 from graphkit.testing.gradcheck import (
@@ -250,6 +253,8 @@ class _Example:
                                  "inputs to differentiate with requires_grad=True")
         if self.dtype == np.float64:
             self.check_derivatives(order)
+            with self.property("writes the guard allows"):
+                self.check_writes()
         else:
             with self.property(f"{self.dtype} values"):
                 self.check_values(outputs)
@@ -360,6 +365,39 @@ class _Example:
                 point = reverse_derivative(point)
                 point.check_quickly()
                 over_forward.check_quickly(forward=False)
+
+    def fresh(self) -> list[Any]:
+        """The leaves again, on copies of their arrays."""
+        return [Tensor(x.data.copy(), requires_grad=x.requires_grad) if isinstance(x, Tensor)
+                else x.copy() if isinstance(x, np.ndarray) else x for x in self.leaves]
+
+    def gradients(self, spoil: bool) -> list[np.ndarray]:
+        """The gradients of a fixed weighting of the outputs, on fresh inputs; with
+        ``spoil``, every input array still writable after forward is overwritten first."""
+        leaves = self.fresh()
+        outputs = as_outputs(self.call(*leaves), "")
+        total = sum((out * np.linspace(-1.0, 2.0, out.size).reshape(out.shape)).sum()
+                    for out in outputs if out.requires_grad)
+        if spoil:
+            for _, array in _arrays(leaves):
+                if array.flags.writeable:
+                    array[...] = array * -3 + 0.25 if array.dtype.kind == "f" else np.roll(
+                        array.copy(), 1)
+        if not isinstance(total, Tensor):
+            return []
+        found = grad(total, [leaves[k] for k in self.differentiable], allow_unused=True)
+        return [np.zeros(0) if g is None else g.data for g in found]
+
+    def check_writes(self) -> None:
+        for k, spoiled, kept in zip(self.differentiable, self.gradients(spoil=True),
+                                    self.gradients(spoil=False)):
+            if spoiled.shape != kept.shape or not np.allclose(spoiled, kept, rtol=1e-12,
+                                                              atol=1e-12, equal_nan=True):
+                raise GradcheckError(
+                    f"the gradient of input {k} changed when input arrays the write guard "
+                    "left writable were written to between forward and backward: an op "
+                    "reads in backward an input its grad_reads says it does not"
+                )
 
     def check_values(self, outputs: Sequence[Tensor]) -> None:
         """At a dtype other than float64: the output, a gradient and a tangent against
