@@ -92,6 +92,9 @@ class Op:
       (``None`` for an input without one) -> the tangent of the output, or ``None`` for a
       zero tangent. It may return it in a broadcast shape: the engine broadcasts it to the
       output's shape and casts it to the output's dtype.
+    * ``grad_reads`` (optional): which inputs each input's gradient reads, so that the write
+      guard locks only those; ``check_op`` tests the declaration. Arrays an op keeps as
+      parameters rather than inputs (indices, say) it copies: the guard does not see them.
 
     ``backward`` and ``jvp`` are each written once for arrays and Tensors. First-order
     derivatives pass arrays; when the derivative must itself be differentiable
