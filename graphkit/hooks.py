@@ -41,6 +41,13 @@ class RemovableHandle:
         self.remove()
 
 
+def add(registry: MutableMapping[int, Any], hook: Any) -> RemovableHandle:
+    """Put ``hook`` last in ``registry`` (kept in registration order); its handle."""
+    handle = RemovableHandle(registry)
+    registry[handle.key] = hook
+    return handle
+
+
 class TensorHooks:
     """The hooks on one tensor's gradient, by handle key in registration order."""
 
@@ -77,10 +84,7 @@ def register(t: Tensor, hook: Hook) -> RemovableHandle:
             f"cannot register a hook on {_guard.describe(t)}: it does not require grad, so "
             "no gradient is computed for it (make it with requires_grad=True)"
         )
-    registry = _hooks_of(t).fns
-    handle = RemovableHandle(registry)
-    registry[handle.key] = hook
-    return handle
+    return add(_hooks_of(t).fns, hook)
 
 
 def retain(t: Tensor) -> None:

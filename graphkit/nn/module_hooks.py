@@ -25,7 +25,7 @@ from functools import partial
 from typing import Any
 
 from graphkit.graph import is_grad_enabled
-from graphkit.hooks import RemovableHandle
+from graphkit.hooks import RemovableHandle, add
 from graphkit.ops import identity
 from graphkit.tensor import Tensor
 
@@ -47,10 +47,7 @@ class ModuleHooks:
     def add(self, kind: str, hook: Any) -> RemovableHandle:
         if not callable(hook):
             raise TypeError(f"a module hook must be a function, got {hook!r}")
-        registry: dict[int, Any] = getattr(self, kind)
-        handle = RemovableHandle(registry)
-        registry[handle.key] = hook
-        return handle
+        return add(getattr(self, kind), hook)
 
     def __bool__(self) -> bool:
         return bool(self.pre or self.forward or self.backward)
@@ -88,25 +85,15 @@ class _BackwardHooks:
         self.differentiable_outputs: list[int] = []
 
     def wrap_inputs(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        wrapped, self.differentiable_inputs = _through_identities(args, self._input_arrived)
         self.grad_input = [None] * len(args)
-        wrapped = list(args)
-        for i, arg in enumerate(args):
-            if isinstance(arg, Tensor) and arg.requires_grad:
-                wrapped[i] = identity(arg)
-                wrapped[i].register_hook(partial(self._input_arrived, i))
-                self.differentiable_inputs.append(i)
         self.inputs_waiting = list(self.differentiable_inputs)
         return tuple(wrapped)
 
     def wrap_outputs(self, output: Any) -> Any:
         outputs = output if isinstance(output, tuple) else (output,)
+        wrapped, self.differentiable_outputs = _through_identities(outputs, self._output_arrived)
         self.grad_output = [None] * len(outputs)
-        wrapped = list(outputs)
-        for j, out in enumerate(outputs):
-            if isinstance(out, Tensor) and out.requires_grad:
-                wrapped[j] = identity(out)
-                wrapped[j].register_hook(partial(self._output_arrived, j))
-                self.differentiable_outputs.append(j)
         self.outputs_waiting = list(self.differentiable_outputs)
         return tuple(wrapped) if isinstance(output, tuple) else wrapped[0]
 
@@ -152,3 +139,18 @@ class _BackwardHooks:
         self.inputs_waiting = list(self.differentiable_inputs)
         self.outputs_waiting = list(self.differentiable_outputs)
         return list(grad_input)
+
+
+def _through_identities(
+    values: tuple[Any, ...], arrived: Callable[[int, Any], Any]
+) -> tuple[list[Any], list[int]]:
+    """``values`` with each Tensor that requires grad passed through an identity op whose
+    gradient goes to ``arrived(position, grad)``; and those positions."""
+    wrapped = list(values)
+    positions = []
+    for k, value in enumerate(values):
+        if isinstance(value, Tensor) and value.requires_grad:
+            wrapped[k] = identity(value)
+            wrapped[k].register_hook(partial(arrived, k))
+            positions.append(k)
+    return wrapped, positions
