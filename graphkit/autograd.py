@@ -14,14 +14,14 @@ op's saved values and the locks on its arrays (``graphkit.write_guard``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from graphkit import hooks as _hooks
 from graphkit import saved as _saved
 from graphkit.backend import sum_to, xp
-from graphkit.graph import RELEASED, Op, enable_grad
+from graphkit.graph import RELEASED, Op, enable_grad, listening
 from graphkit.tensor import Tensor
 
 #: Called after each op's backward as ``observer(op, gy, grads)``: the op, the gradient
@@ -32,14 +32,9 @@ BackwardObserver = Callable[[Op, Any, tuple[Any, ...]], None]
 _observers: list[BackwardObserver] = []
 
 
-@contextmanager
-def observe(observer: BackwardObserver) -> Iterator[None]:
+def observe(observer: BackwardObserver) -> AbstractContextManager[None]:
     """Call ``observer`` for every op that backward runs inside the block, in its order."""
-    _observers.append(observer)
-    try:
-        yield
-    finally:
-        _observers.remove(observer)
+    return listening(_observers, observer)
 
 
 def backward(
@@ -233,7 +228,6 @@ def _propagate(
 ) -> None:
     """Run each ready op's backward, passing gradients on until every op has run."""
     uses, needed, wanted = plan.uses, plan.needed, leaves.wanted
-    packing = _saved.ever_packed()
     leaf_hooks = leaves.hooked
     observers = _observers
     while ready:
@@ -262,7 +256,7 @@ def _propagate(
                     "=True) the first time if you need to backpropagate twice"
                 )
             arrays = op.arrays
-            if packing and type(arrays) is not list:
+            if type(arrays) is _saved.Packed:
                 grads = _unpacked_backward(op, gy, y, create_graph)
             elif create_graph:
                 grads = op.backward(gy, y, *inputs)
@@ -312,9 +306,6 @@ def _unpacked_backward(op: Op, gy: Any, y: Tensor, create_graph: bool) -> Any:
     return op.backward(gy, y_array, *arrays)
 
 
-_NOTHING: dict[int, Any] = {}  # never written to: a walk without hooks adds up nothing
-
-
 class _Leaves:
     """Where one backward pass puts leaf gradients: into ``.grad``, or, for ``grad()``,
     into ``found`` for the requested inputs only. A leaf with hooks waits until every use
@@ -328,7 +319,7 @@ class _Leaves:
         self.found: dict[int, Any] = {}
         self.hooked = hooked
         self.waiting: dict[int, int] = {}  # the plan's counts, when hooked
-        self.sums: dict[int, Any] = {} if hooked else _NOTHING
+        self.sums: dict[int, Any] = {}  # a hooked leaf's gradient, summed over its uses
         # Arrays given out already. Ops pass gradients through unchanged (add hands gy to
         # both inputs) and views (sum's broadcast, reshape), so a leaf gets a copy only
         # when its gradient is a view or is someone else's too: never two owners of one

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from functools import wraps
 from typing import Any, ClassVar, TypeVar
@@ -271,13 +271,18 @@ _taps: list[Tap] = []
 
 
 @contextmanager
-def watch(tap: Tap) -> Iterator[None]:
-    """Call ``tap(op, inputs, out)`` for every op computed on Tensors inside the block."""
-    _taps.append(tap)
+def listening(listeners: list[Any], listener: Any) -> Iterator[None]:
+    """``listener`` among ``listeners`` (the engine's taps or observers) inside the block."""
+    listeners.append(listener)
     try:
         yield
     finally:
-        _taps.remove(tap)
+        listeners.remove(listener)
+
+
+def watch(tap: Tap) -> AbstractContextManager[None]:
+    """Call ``tap(op, inputs, out)`` for every op computed on Tensors inside the block."""
+    return listening(_taps, tap)
 
 
 # Imported last: the Tensor and the forward walk build on Op, so they load after it

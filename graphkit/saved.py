@@ -30,12 +30,6 @@ _hooks: ContextVar[tuple[tuple[PackHook, UnpackHook], ...]] = ContextVar(
     "graphkit_saved_tensors_hooks", default=()
 )
 _open = 0  # blocks open in any thread: the tap that packs is installed while there are
-_ever = False
-
-
-def ever_packed() -> bool:
-    """Whether any op may hold packed arrays (a block has ever been opened)."""
-    return _ever
 
 
 class saved_tensors_hooks:
@@ -57,12 +51,11 @@ class saved_tensors_hooks:
         self._tokens: list[Token] = []
 
     def __enter__(self) -> saved_tensors_hooks:
-        global _open, _ever
+        global _open
         self._tokens.append(_hooks.set((*_hooks.get(), (self.pack_hook, self.unpack_hook))))
         if _open == 0:
             graph._taps.append(_pack)
         _open += 1
-        _ever = True
         return self
 
     def __exit__(self, *exc: object) -> None:
