@@ -13,13 +13,13 @@ from typing import Any
 
 from graphkit.backend import xp
 from graphkit.graph import Op
+from graphkit.ops.buffers import reusable_empty
 from graphkit.ops.im2col import col2im_op, im2col_array, im2col_op
 from graphkit.ops.tangents import total
 from graphkit.ops.windows import (
     Pair,
     output_size,
     pair,
-    reusable_empty,
     transposed_output_size,
 )
 from graphkit.tensor import Tensor

@@ -11,6 +11,7 @@ import math
 
 from graphkit.backend import xp
 from graphkit.graph import Op
+from graphkit.ops.buffers import kept_like
 from graphkit.tensor import Tensor, array_of
 
 
@@ -23,7 +24,12 @@ class Pointwise:
     __slots__ = ()
 
     def backward(self, gy, y, x):
-        return gy * self.slope(y, x)
+        slope = self.slope(y, x)
+        if isinstance(gy, Tensor) or isinstance(slope, Tensor):
+            return gy * slope
+        # gy has x's shape. Into a buffer kept across steps, as the forward of ReLU: the
+        # gradients of a conv net's activations are as large as they are.
+        return xp.multiply(gy, slope, out=kept_like(x, gy.dtype))
 
     def jvp(self, dxs, y, x):
         return dxs[0] * self.slope(y, x)
@@ -82,10 +88,13 @@ class Relu(Pointwise, Op):
     __slots__ = ()
 
     def forward(self, x):
-        return xp.maximum(x, 0)
+        # Into a buffer kept across steps: a conv net's activations are its largest fresh
+        # arrays, and a fresh one is faulted in from the system page by page at each step.
+        return xp.maximum(x, 0, out=kept_like(x))
 
     def slope(self, y, x):
-        return array_of(x) > 0
+        x = array_of(x)
+        return xp.greater(x, 0, out=kept_like(x, bool))
 
 
 class Sigmoid(Pointwise, Op):

@@ -13,7 +13,7 @@ convolution becomes a single matrix product. Two layouts of the same windows exi
   view of its matrix product (docs/design.md, "Images in memory").
 
 im2col is one strided copy of a view of the (padded) input, into a buffer kept across
-steps (``windows.reusable_empty``); ``col2im``, the adjoint, loops over the KH*KW kernel
+steps (``buffers.reusable_empty``); ``col2im``, the adjoint, loops over the KH*KW kernel
 offsets only, adding one slice of the output per offset. The window geometry and the
 memory layouts live in ``graphkit.ops.windows``.
 """
@@ -24,16 +24,15 @@ from typing import Any
 
 from graphkit.backend import ndarray, xp
 from graphkit.graph import Op
+from graphkit.ops.buffers import inverse, reusable_empty
 from graphkit.ops.windows import (
     BATCH_LAST,
     Pair,
     add_at_offsets,
-    inverse,
     kernel_offsets,
     output_size,
     padded,
     pair,
-    reusable_empty,
     windows,
 )
 from graphkit.tensor import Tensor

@@ -19,16 +19,12 @@ Images need not be stored batch first: an op's output keeps its input's memory o
 memory order to use, so that each per-offset slice walks its operands in memory order.
 
 The large arrays of these ops (im2col columns, convolution outputs, padded buffers,
-pooling results and their gradients) come from ``reusable_empty``: a cache keyed by
-shape and dtype that hands a buffer out again once the graph that used it is gone.
+pooling results and their gradients) come from ``graphkit.ops.buffers``: a cache keyed
+by shape and dtype that hands a buffer out again once the graph that used it is gone.
 """
 
 from __future__ import annotations
 
-import math
-import sys
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from itertools import product
 from typing import Any
@@ -36,7 +32,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from graphkit.backend import ndarray, xp
+from graphkit.backend import ndarray
+from graphkit.ops.buffers import inverse, memory_axes, reusable_empty
 
 Pair = tuple[int, int]
 
@@ -119,73 +116,7 @@ def offset_slice(offset: Pair, stride: Pair, out_size: Pair) -> tuple[slice, ...
     return (slice(None), slice(None), slice(i, i + sh * out_h, sh), slice(j, j + sw * out_w, sw))
 
 
-# ----- buffers kept across steps --------------------------------------------------------
-# A training step allocates the same large arrays at every step. Fresh ones cost more
-# than the work that fills them: the C allocator hands large freed blocks back to the
-# system, and the next step faults every page of them in again, zeroed. So they are kept
-# and handed out again, keyed by shape and dtype. The graph governs their lifetime: a
-# buffer is reused only once nothing refers to it any more (no Tensor, saved value, view
-# or gradient), which CPython's reference count tells exactly, since every view of an
-# array holds a reference to it.
-
-#: Below this many bytes the allocator serves an array from its free lists, without page
-#: faults (glibc's default mmap threshold): not worth keeping.
-_REUSE_FROM_BYTES = 128 * 1024
-#: Buffers kept per shape and dtype (a step holds a few alike at once, e.g. a conv's
-#: output and the gradient of it), and shapes kept, the least recently used dropped.
-_KEPT_PER_KEY = 4
-_KEPT_KEYS = 32
-
-_kept: OrderedDict[tuple[Any, ...], list[ndarray]] = OrderedDict()
-_kept_lock = threading.Lock()
-
-
-def _count_when_unreferenced() -> int:
-    """sys.getrefcount of a kept buffer that only the cache holds, read as
-    ``reusable_empty`` reads it (the count differs between Python versions)."""
-    count = 0
-    for buffer in [xp.empty(0)]:
-        count = sys.getrefcount(buffer)
-    return count
-
-
-_UNREFERENCED = _count_when_unreferenced()
-
-
-def reusable_empty(shape: tuple[int, ...], dtype: Any) -> ndarray:
-    """An uninitialised C-contiguous array of ``shape`` and ``dtype``: a buffer an
-    earlier call made that nothing refers to any more, else a new one (kept for later
-    calls while the cache has room). Small arrays are simply allocated."""
-    dtype = np.dtype(dtype)
-    if dtype.itemsize * math.prod(shape) < _REUSE_FROM_BYTES:
-        return xp.empty(shape, dtype)
-    key = (tuple(shape), dtype)
-    with _kept_lock:  # two threads must never both find one buffer free
-        buffers = _kept.setdefault(key, [])
-        _kept.move_to_end(key)
-        for buffer in buffers:
-            if sys.getrefcount(buffer) == _UNREFERENCED:
-                return buffer
-        fresh = xp.empty(shape, dtype)
-        if len(buffers) < _KEPT_PER_KEY:
-            buffers.append(fresh)
-        while len(_kept) > _KEPT_KEYS:
-            _kept.popitem(last=False)
-        return fresh
-
-
-def release_buffers() -> None:
-    """Drop every kept buffer (those still in use live on with their users)."""
-    with _kept_lock:
-        _kept.clear()
-
-
 # ----- memory layout --------------------------------------------------------------------
-def memory_axes(x: ndarray) -> tuple[int, ...]:
-    """The axes of ``x`` from the largest stride to the smallest: its layout in memory."""
-    return tuple(sorted(range(x.ndim), key=lambda axis: -x.strides[axis]))
-
-
 def empty_images(shape: tuple[int, ...], axes: tuple[int, ...], dtype: Any, fill: Any = None):
     """A (B, C, H, W) array of ``shape`` stored in memory in the order ``axes``.
 
@@ -196,12 +127,6 @@ def empty_images(shape: tuple[int, ...], axes: tuple[int, ...], dtype: Any, fill
     if fill is not None:
         data.fill(fill)
     return data if tuple(axes) == tuple(range(len(axes))) else data.transpose(inverse(axes))
-
-
-def inverse(axes: tuple[int, ...]) -> tuple[int, ...]:
-    """The permutation undoing ``axes``: ``a.transpose(axes).transpose(inverse(axes))`` is
-    ``a`` (np.argsort's, without building an array for a few small ints)."""
-    return tuple(sorted(range(len(axes)), key=axes.__getitem__))
 
 
 def stored_as(x: ndarray, axes: tuple[int, ...]) -> ndarray:

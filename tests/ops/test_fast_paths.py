@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import graphkit as gk
-from graphkit.ops import windows
+from graphkit.ops import buffers
 from graphkit.testing import strategies as gst
 
 
@@ -112,12 +112,12 @@ def test_max_pool_backward_in_place_agrees_with_adding_up(kernel, B, C, seed, in
 
 @contextmanager
 def every_buffer_kept():
-    """The window ops keep every array they allocate, however small (the tests' arrays
-    are far below the size worth keeping)."""
-    windows.release_buffers()
-    with mock.patch.object(windows, "_REUSE_FROM_BYTES", 0):
+    """The window ops and activations keep every array they allocate, however small
+    (the tests' arrays are far below the size worth keeping)."""
+    buffers.release_buffers()
+    with mock.patch.object(buffers, "_REUSE_FROM_BYTES", 0):
         yield
-    windows.release_buffers()
+    buffers.release_buffers()
 
 
 def small_cnn(seed=0):
@@ -179,9 +179,9 @@ def test_training_with_kept_buffers_is_training_with_fresh_ones():
                 small_cnn_loss(x, params, labels).backward()
                 optimizer.step()
                 if keep and step == 0:
-                    kept = {id(b) for buffers in windows._kept.values() for b in buffers}
+                    kept = {id(b) for buffers in buffers._kept.values() for b in buffers}
             if keep:
-                assert {id(b) for buffers in windows._kept.values() for b in buffers} == kept
+                assert {id(b) for buffers in buffers._kept.values() for b in buffers} == kept
         results.append([p.data for p in params])
     for fresh, reused in zip(*results):
         np.testing.assert_array_equal(reused, fresh)

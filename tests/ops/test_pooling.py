@@ -24,6 +24,7 @@ from window_cases import (
 import graphkit as gk
 from graphkit import functional as F
 from graphkit.func import hessian, jacfwd, jacrev, jvp
+from graphkit.ops.buffers import memory_axes
 from graphkit.ops.pooling import (
     MaxPool2d,
     avg_pool,
@@ -31,7 +32,6 @@ from graphkit.ops.pooling import (
     scatter_to_argmax,
     spread_over_windows,
 )
-from graphkit.ops.windows import memory_axes
 from graphkit.testing import gradcheck
 from graphkit.testing import strategies as gst
 

@@ -1,8 +1,7 @@
 """The window helpers (graphkit.ops.windows): the geometry against brute force, the
 per-offset views against the windows view, add_at_offsets as their adjoint (assigning
 when the windows tile the input, adding otherwise, the same result either way), the
-memory-layout helpers, the buffers kept across steps (handed out again only once nothing
-refers to them), and that the ops built on windows use these helpers rather than copies
+memory-layout helpers, and that the ops built on windows use these helpers rather than copies
 of their own."""
 
 from importlib import import_module
@@ -13,20 +12,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from window_cases import LAYOUTS, random_array
 
-import graphkit as gk
-from graphkit.ops import windows
+from graphkit.ops import buffers, windows
+from graphkit.ops.buffers import memory_axes
 from graphkit.ops.windows import (
     BATCH_LAST,
     add_at_offsets,
     check_pool_pad,
     empty_images,
     kernel_offsets,
-    memory_axes,
     offset_views,
     output_size,
     padded,
     pair,
-    reusable_empty,
     stored_as,
     tiles,
     transposed_output_size,
@@ -175,89 +172,23 @@ def test_padded_and_stored_as_copy_only_when_they_must():
     assert np.isneginf(framed[:, :, 0]).all() and np.isneginf(framed[:, :, :, -1]).all()
 
 
-# ----- buffers kept across steps --------------------------------------------------------
-KEPT = (64, 1024)  # 256 KiB of float32: large enough to keep
-
-
-@pytest.fixture
-def no_kept_buffers():
-    windows.release_buffers()
-    yield
-    windows.release_buffers()
-
-
-def address(a):
-    return a.__array_interface__["data"][0]
-
-
-@pytest.mark.usefixtures("no_kept_buffers")
-def test_a_buffer_comes_back_once_nothing_refers_to_it():
-    a = reusable_empty(KEPT, np.float32)
-    first = address(a)
-    del a
-    b = reusable_empty(KEPT, np.float32)
-    assert address(b) == first and b.shape == KEPT and b.dtype == np.float32
-    assert b.flags.c_contiguous and b.flags.owndata
-
-
-@pytest.mark.usefixtures("no_kept_buffers")
-@pytest.mark.parametrize("holder", [
-    lambda a: a[1:],  # a view
-    lambda a: a.reshape(-1),
-    lambda a: gk.Tensor(a),
-    lambda a: memoryview(a),
-    lambda a: [a],
-])
-def test_a_buffer_anything_refers_to_is_not_handed_out(holder):
-    a = reusable_empty(KEPT, np.float32)
-    a.fill(1)
-    kept = holder(a)
-    first = address(a)
-    del a
-    b = reusable_empty(KEPT, np.float32)
-    assert address(b) != first
-    b.fill(2)
-    del kept
-    assert address(reusable_empty(KEPT, np.float32)) == first
-
-
-@pytest.mark.usefixtures("no_kept_buffers")
-def test_buffers_are_kept_by_shape_and_dtype_and_small_arrays_not_at_all():
-    a = reusable_empty(KEPT, np.float32)
-    first = address(a)
-    del a
-    for shape, dtype in [(KEPT, np.float64), ((1024, 64), np.float32), ((64, 1025), np.float32)]:
-        assert address(reusable_empty(shape, dtype)) != first
-    small = reusable_empty((4, 5), np.float64)
-    assert small.shape == (4, 5) and not any(
-        buffer.shape == (4, 5) for buffers in windows._kept.values() for buffer in buffers)
-
-
-@pytest.mark.usefixtures("no_kept_buffers")
-def test_the_cache_keeps_a_few_buffers_per_shape_and_drops_the_oldest_shapes():
-    busy = [reusable_empty(KEPT, np.float32) for _ in range(windows._KEPT_PER_KEY + 2)]
-    assert len(windows._kept[(KEPT, np.dtype(np.float32))]) == windows._KEPT_PER_KEY
-    del busy
-    for rows in range(windows._KEPT_KEYS + 1):
-        reusable_empty((100 + rows, 1024), np.float32)
-    assert len(windows._kept) == windows._KEPT_KEYS
-    assert (KEPT, np.dtype(np.float32)) not in windows._kept
-
-
 # ----- one set of helpers ---------------------------------------------------------------
 HELPERS = ["BATCH_LAST", "Pair", "add_at_offsets", "check_pool_pad", "cropped",
-           "empty_images", "kernel_offsets", "memory_axes", "offset_slice", "offset_targets",
-           "offset_views", "output_size", "padded", "pair", "reusable_empty", "stored_as",
+           "empty_images", "kernel_offsets", "offset_slice", "offset_targets",
+           "offset_views", "output_size", "padded", "pair", "stored_as",
            "tiles", "transposed_output_size", "windows"]
+BUFFER_HELPERS = ["kept_like", "inverse", "memory_axes", "release_buffers", "reusable_empty"]
 
 
 @pytest.mark.parametrize("name", ["im2col", "conv", "pooling", "interpolate"])
 def test_the_window_ops_share_the_helpers_of_windows(name):
-    """Every helper a window op module holds is the one from graphkit.ops.windows; no
-    module defines a function or constant of the same name of its own."""
+    """Every helper a window op module holds is the one from graphkit.ops.windows (or,
+    for buffers and memory order, graphkit.ops.buffers); no module defines a function
+    or constant of the same name of its own."""
     module = import_module(f"graphkit.ops.{name}")
-    for name in HELPERS:
-        assert hasattr(windows, name), name
-        if hasattr(module, name):
-            assert getattr(module, name) is getattr(windows, name), (module.__name__, name)
-        assert not hasattr(module, f"_{name}"), (module.__name__, name)
+    for home, names in ((windows, HELPERS), (buffers, BUFFER_HELPERS)):
+        for helper in names:
+            assert hasattr(home, helper), helper
+            if hasattr(module, helper):
+                assert getattr(module, helper) is getattr(home, helper), (module.__name__, helper)
+            assert not hasattr(module, f"_{helper}"), (module.__name__, helper)

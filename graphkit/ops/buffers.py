@@ -1,0 +1,113 @@
+"""Buffers kept across steps, and the memory order of arrays.
+
+A training step allocates the same large arrays at every step: im2col columns,
+convolution outputs, activations and their gradients. Fresh ones cost more than the work
+that fills them: the C allocator hands large freed blocks back to the system, and the
+next step faults every page of them in again, zeroed. So ops take them from
+``reusable_empty`` (or ``kept_like``, which keeps an array's memory order), a cache
+keyed by shape and dtype. The graph governs their lifetime: a buffer is handed out again
+only once nothing refers to it any more (no Tensor, saved value, view or gradient), which
+CPython's reference count tells exactly, since every view of an array holds a reference
+to it.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+
+from graphkit.backend import ndarray, xp
+
+#: Below this many bytes the allocator serves an array from its free lists, without page
+#: faults (glibc's default mmap threshold): not worth keeping.
+_REUSE_FROM_BYTES = 128 * 1024
+#: Buffers kept per shape and dtype (a step holds a few alike at once, e.g. a conv's
+#: output and the gradient of it), and shapes kept, the least recently used dropped.
+_KEPT_PER_KEY = 4
+_KEPT_KEYS = 32
+
+_kept: OrderedDict[tuple[Any, ...], list[ndarray]] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _count_when_unreferenced() -> int:
+    """sys.getrefcount of a kept buffer that only the cache holds, read as
+    ``reusable_empty`` reads it (the count differs between Python versions)."""
+    count = 0
+    for buffer in [xp.empty(0)]:
+        count = sys.getrefcount(buffer)
+    return count
+
+
+_UNREFERENCED = _count_when_unreferenced()
+
+
+def reusable_empty(shape: tuple[int, ...], dtype: Any) -> ndarray:
+    """An uninitialised C-contiguous array of ``shape`` and ``dtype``: a buffer an
+    earlier call made that nothing refers to any more, else a new one (kept for later
+    calls while the cache has room). Small arrays are simply allocated."""
+    dtype = np.dtype(dtype)
+    if dtype.itemsize * math.prod(shape) < _REUSE_FROM_BYTES:
+        return xp.empty(shape, dtype)
+    key = (tuple(shape), dtype)
+    with _kept_lock:  # two threads must never both find one buffer free
+        buffers = _kept.setdefault(key, [])
+        _kept.move_to_end(key)
+        for buffer in buffers:
+            if sys.getrefcount(buffer) == _UNREFERENCED:
+                return buffer
+        fresh = xp.empty(shape, dtype)
+        if len(buffers) < _KEPT_PER_KEY:
+            buffers.append(fresh)
+        while len(_kept) > _KEPT_KEYS:
+            _kept.popitem(last=False)
+        return fresh
+
+
+def kept_like(x: Any, dtype: Any = None) -> ndarray | None:
+    """An elementwise op's ``out=`` for a result of x's shape, stored in memory in x's
+    order, of x's dtype or ``dtype``: a buffer from ``reusable_empty`` when x is an ndarray
+    large enough for one to be kept, else None (NumPy then allocates, as for a small or
+    Python-scalar x). Without ``dtype``, boolean x gets None: NumPy gives such ops an
+    integer result.
+
+    x's order, because elementwise work on two arrays stored in different orders runs
+    several times slower than on two alike (a convolution's output is stored batch last).
+    """
+    if not isinstance(x, ndarray):
+        return None
+    if dtype is None:
+        if x.dtype.kind == "b":
+            return None
+        dtype = x.dtype
+    else:
+        dtype = np.dtype(dtype)
+    if x.size * dtype.itemsize < _REUSE_FROM_BYTES:
+        return None
+    if x.flags.c_contiguous:
+        return reusable_empty(x.shape, dtype)
+    axes = memory_axes(x)
+    return reusable_empty(tuple(x.shape[a] for a in axes), dtype).transpose(inverse(axes))
+
+
+def release_buffers() -> None:
+    """Drop every kept buffer (those still in use live on with their users)."""
+    with _kept_lock:
+        _kept.clear()
+
+
+# ----- memory order ---------------------------------------------------------------------
+def memory_axes(x: ndarray) -> tuple[int, ...]:
+    """The axes of ``x`` from the largest stride to the smallest: its layout in memory."""
+    return tuple(sorted(range(x.ndim), key=lambda axis: -x.strides[axis]))
+
+
+def inverse(axes: tuple[int, ...]) -> tuple[int, ...]:
+    """The permutation undoing ``axes``: ``a.transpose(axes).transpose(inverse(axes))`` is
+    ``a`` (np.argsort's, without building an array for a few small ints)."""
+    return tuple(sorted(range(len(axes)), key=axes.__getitem__))

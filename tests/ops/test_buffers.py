@@ -1,0 +1,133 @@
+"""The buffers kept across steps (graphkit.ops.buffers): handed out again only once
+nothing refers to them, kept by shape and dtype, a few per shape; ``empty_like`` keeps an
+array's memory order; and the elementwise ops that take their large results from the
+cache return what they return without it."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import graphkit as gk
+from graphkit.ops import buffers
+from graphkit.ops.buffers import kept_like, memory_axes, reusable_empty
+
+KEPT = (64, 1024)  # 256 KiB of float32: large enough to keep
+
+
+@pytest.fixture
+def no_kept_buffers():
+    buffers.release_buffers()
+    yield
+    buffers.release_buffers()
+
+
+def address(a):
+    return a.__array_interface__["data"][0]
+
+
+@pytest.mark.usefixtures("no_kept_buffers")
+def test_a_buffer_comes_back_once_nothing_refers_to_it():
+    a = reusable_empty(KEPT, np.float32)
+    first = address(a)
+    del a
+    b = reusable_empty(KEPT, np.float32)
+    assert address(b) == first and b.shape == KEPT and b.dtype == np.float32
+    assert b.flags.c_contiguous and b.flags.owndata
+
+
+@pytest.mark.usefixtures("no_kept_buffers")
+@pytest.mark.parametrize("holder", [
+    lambda a: a[1:],  # a view
+    lambda a: a.reshape(-1),
+    lambda a: gk.Tensor(a),
+    lambda a: memoryview(a),
+    lambda a: [a],
+])
+def test_a_buffer_anything_refers_to_is_not_handed_out(holder):
+    a = reusable_empty(KEPT, np.float32)
+    a.fill(1)
+    kept = holder(a)
+    first = address(a)
+    del a
+    b = reusable_empty(KEPT, np.float32)
+    assert address(b) != first
+    b.fill(2)
+    del kept
+    assert address(reusable_empty(KEPT, np.float32)) == first
+
+
+@pytest.mark.usefixtures("no_kept_buffers")
+def test_buffers_are_kept_by_shape_and_dtype_and_small_arrays_not_at_all():
+    a = reusable_empty(KEPT, np.float32)
+    first = address(a)
+    del a
+    for shape, dtype in [(KEPT, np.float64), ((1024, 64), np.float32), ((64, 1025), np.float32)]:
+        assert address(reusable_empty(shape, dtype)) != first
+    small = reusable_empty((4, 5), np.float64)
+    assert small.shape == (4, 5) and not any(
+        buffer.shape == (4, 5) for buffers in buffers._kept.values() for buffer in buffers)
+
+
+@pytest.mark.usefixtures("no_kept_buffers")
+def test_the_cache_keeps_a_few_buffers_per_shape_and_drops_the_oldest_shapes():
+    busy = [reusable_empty(KEPT, np.float32) for _ in range(buffers._KEPT_PER_KEY + 2)]
+    assert len(buffers._kept[(KEPT, np.dtype(np.float32))]) == buffers._KEPT_PER_KEY
+    del busy
+    for rows in range(buffers._KEPT_KEYS + 1):
+        reusable_empty((100 + rows, 1024), np.float32)
+    assert len(buffers._kept) == buffers._KEPT_KEYS
+    assert (KEPT, np.dtype(np.float32)) not in buffers._kept
+
+
+
+@pytest.mark.usefixtures("no_kept_buffers")
+@given(st.permutations(range(4)).map(tuple), st.sampled_from([None, np.float64, bool]))
+def test_kept_like_keeps_the_memory_order_shape_and_dtype(axes, dtype):
+    x = np.empty([(64, 16, 16, 16)[a] for a in axes], np.float32).transpose(np.argsort(axes))
+    out = kept_like(x, dtype)
+    assert out.shape == x.shape and out.dtype == np.dtype(dtype or np.float32)
+    assert memory_axes(out) == memory_axes(x)
+
+
+def test_kept_like_leaves_small_arrays_scalars_and_booleans_to_numpy():
+    assert kept_like(np.empty((2, 3, 4, 5))) is None
+    assert kept_like(3.0) is None
+    assert kept_like(np.empty(KEPT, bool)) is None
+    assert kept_like(np.empty(KEPT, bool), np.float32) is not None
+
+
+@pytest.mark.usefixtures("no_kept_buffers")
+def test_kept_like_hands_a_large_buffer_out_again_once_it_is_free():
+    x = np.empty((16, 28, 28, 64), np.float32).transpose(3, 0, 1, 2)  # batch last
+    a = kept_like(x)
+    first = address(a)
+    assert address(kept_like(x)) != first  # a is still alive
+    del a
+    assert address(kept_like(x)) == first
+
+
+@pytest.mark.usefixtures("no_kept_buffers")
+@pytest.mark.parametrize("activation", [gk.F.relu, gk.F.sigmoid, gk.F.tanh])
+def test_activations_in_a_training_loop_reuse_their_buffers_and_stay_exact(activation):
+    """Step after step the output and the input gradient land in the same memory, and
+    the values are those of the plain NumPy formulas."""
+    rng = np.random.default_rng(0)
+    x_array = rng.standard_normal((64, 16, 28, 28)).astype(np.float32)
+    plain = {gk.F.relu: (np.maximum(x_array, 0), (x_array > 0).astype(np.float32)),
+             gk.F.sigmoid: (1 / (1 + np.exp(-x_array)), None),
+             gk.F.tanh: (np.tanh(x_array), None)}[activation]
+    x = gk.Tensor(x_array, requires_grad=True)
+    seen = []
+    for _ in range(3):
+        x.grad = None
+        y = activation(x)
+        y.backward(np.full(y.shape, 2.0, np.float32))
+        y_data = y.data
+        slope = plain[1] if plain[1] is not None else (
+            y_data * (1 - y_data) if activation is gk.F.sigmoid else 1 - y_data * y_data)
+        np.testing.assert_allclose(y_data, plain[0], rtol=1e-6, atol=1e-7)
+        np.testing.assert_array_equal(x.grad.data, 2.0 * slope)
+        seen.append(address(x.grad.data))
+        del y, y_data
+    assert seen[1] == seen[2]  # the gradient's buffer came back
