@@ -69,30 +69,21 @@ def reusable_empty(shape: tuple[int, ...], dtype: Any) -> ndarray:
         return fresh
 
 
-def kept_like(x: Any, dtype: Any = None) -> ndarray | None:
-    """An elementwise op's ``out=`` for a result of x's shape, stored in memory in x's
-    order, of x's dtype or ``dtype``: a buffer from ``reusable_empty`` when x is an ndarray
-    large enough for one to be kept, else None (NumPy then allocates, as for a small or
-    Python-scalar x). Without ``dtype``, boolean x gets None: NumPy gives such ops an
-    integer result.
+def kept_like(x: Any) -> ndarray | None:
+    """An elementwise op's ``out=`` for a result of x's shape and dtype, stored in memory
+    in x's order: a buffer from ``reusable_empty`` when x is an ndarray large enough for
+    one to be kept, else None (NumPy then allocates, as for a small or Python-scalar x).
+    Boolean x gets None: NumPy gives arithmetic on booleans an integer result.
 
     x's order, because elementwise work on two arrays stored in different orders runs
     several times slower than on two alike (a convolution's output is stored batch last).
     """
-    if not isinstance(x, ndarray):
-        return None
-    if dtype is None:
-        if x.dtype.kind == "b":
-            return None
-        dtype = x.dtype
-    else:
-        dtype = np.dtype(dtype)
-    if x.size * dtype.itemsize < _REUSE_FROM_BYTES:
+    if not isinstance(x, ndarray) or x.dtype.kind == "b" or x.nbytes < _REUSE_FROM_BYTES:
         return None
     if x.flags.c_contiguous:
-        return reusable_empty(x.shape, dtype)
+        return reusable_empty(x.shape, x.dtype)
     axes = memory_axes(x)
-    return reusable_empty(tuple(x.shape[a] for a in axes), dtype).transpose(inverse(axes))
+    return reusable_empty(tuple(x.shape[a] for a in axes), x.dtype).transpose(inverse(axes))
 
 
 def release_buffers() -> None:

@@ -24,12 +24,7 @@ class Pointwise:
     __slots__ = ()
 
     def backward(self, gy, y, x):
-        slope = self.slope(y, x)
-        if isinstance(gy, Tensor) or isinstance(slope, Tensor):
-            return gy * slope
-        # gy has x's shape. Into a buffer kept across steps, as the forward of ReLU: the
-        # gradients of a conv net's activations are as large as they are.
-        return xp.multiply(gy, slope, out=kept_like(x, gy.dtype))
+        return gy * self.slope(y, x)
 
     def jvp(self, dxs, y, x):
         return dxs[0] * self.slope(y, x)
@@ -90,11 +85,13 @@ class Relu(Pointwise, Op):
     def forward(self, x):
         # Into a buffer kept across steps: a conv net's activations are its largest fresh
         # arrays, and a fresh one is faulted in from the system page by page at each step.
+        # (Its mask and gradient in backward are better left to the allocator: freed
+        # soon after they are made, their memory serves the next ones without faults,
+        # where kept they would only add to the peak.)
         return xp.maximum(x, 0, out=kept_like(x))
 
     def slope(self, y, x):
-        x = array_of(x)
-        return xp.greater(x, 0, out=kept_like(x, bool))
+        return array_of(x) > 0
 
 
 class Sigmoid(Pointwise, Op):

@@ -1,7 +1,7 @@
 """The buffers kept across steps (graphkit.ops.buffers): handed out again only once
 nothing refers to them, kept by shape and dtype, a few per shape; ``empty_like`` keeps an
-array's memory order; and the elementwise ops that take their large results from the
-cache return what they return without it."""
+array's memory order; and ReLU, which takes its output from the cache, returns what it
+returns without it."""
 
 import numpy as np
 import pytest
@@ -82,11 +82,11 @@ def test_the_cache_keeps_a_few_buffers_per_shape_and_drops_the_oldest_shapes():
 
 
 @pytest.mark.usefixtures("no_kept_buffers")
-@given(st.permutations(range(4)).map(tuple), st.sampled_from([None, np.float64, bool]))
+@given(st.permutations(range(4)).map(tuple), st.sampled_from([np.float32, np.float64, np.int16]))
 def test_kept_like_keeps_the_memory_order_shape_and_dtype(axes, dtype):
-    x = np.empty([(64, 16, 16, 16)[a] for a in axes], np.float32).transpose(np.argsort(axes))
-    out = kept_like(x, dtype)
-    assert out.shape == x.shape and out.dtype == np.dtype(dtype or np.float32)
+    x = np.empty([(64, 16, 16, 16)[a] for a in axes], dtype).transpose(np.argsort(axes))
+    out = kept_like(x)
+    assert out.shape == x.shape and out.dtype == dtype
     assert memory_axes(out) == memory_axes(x)
 
 
@@ -94,7 +94,6 @@ def test_kept_like_leaves_small_arrays_scalars_and_booleans_to_numpy():
     assert kept_like(np.empty((2, 3, 4, 5))) is None
     assert kept_like(3.0) is None
     assert kept_like(np.empty(KEPT, bool)) is None
-    assert kept_like(np.empty(KEPT, bool), np.float32) is not None
 
 
 @pytest.mark.usefixtures("no_kept_buffers")
@@ -108,26 +107,22 @@ def test_kept_like_hands_a_large_buffer_out_again_once_it_is_free():
 
 
 @pytest.mark.usefixtures("no_kept_buffers")
-@pytest.mark.parametrize("activation", [gk.F.relu, gk.F.sigmoid, gk.F.tanh])
-def test_activations_in_a_training_loop_reuse_their_buffers_and_stay_exact(activation):
-    """Step after step the output and the input gradient land in the same memory, and
-    the values are those of the plain NumPy formulas."""
+@pytest.mark.parametrize("store", [lambda a: a, lambda a: np.ascontiguousarray(
+    a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)], ids=["batch first", "batch last"])
+def test_relu_in_a_training_loop_reuses_its_output_buffer_and_stays_exact(store):
+    """Step after step ReLU's output lands in the same memory, stored as its input is,
+    and its values and gradient are those of the plain NumPy formulas."""
     rng = np.random.default_rng(0)
-    x_array = rng.standard_normal((64, 16, 28, 28)).astype(np.float32)
-    plain = {gk.F.relu: (np.maximum(x_array, 0), (x_array > 0).astype(np.float32)),
-             gk.F.sigmoid: (1 / (1 + np.exp(-x_array)), None),
-             gk.F.tanh: (np.tanh(x_array), None)}[activation]
+    x_array = store(rng.standard_normal((64, 16, 28, 28)).astype(np.float32))
     x = gk.Tensor(x_array, requires_grad=True)
     seen = []
     for _ in range(3):
         x.grad = None
-        y = activation(x)
+        y = gk.F.relu(x)
         y.backward(np.full(y.shape, 2.0, np.float32))
-        y_data = y.data
-        slope = plain[1] if plain[1] is not None else (
-            y_data * (1 - y_data) if activation is gk.F.sigmoid else 1 - y_data * y_data)
-        np.testing.assert_allclose(y_data, plain[0], rtol=1e-6, atol=1e-7)
-        np.testing.assert_array_equal(x.grad.data, 2.0 * slope)
-        seen.append(address(x.grad.data))
-        del y, y_data
-    assert seen[1] == seen[2]  # the gradient's buffer came back
+        np.testing.assert_array_equal(y.data, np.maximum(x_array, 0))
+        np.testing.assert_array_equal(x.grad.data, 2.0 * (x_array > 0))
+        assert memory_axes(y.data) == memory_axes(x_array)
+        seen.append(address(y.data))
+        del y
+    assert seen[0] == seen[1] == seen[2]
