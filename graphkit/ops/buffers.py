@@ -13,6 +13,7 @@ to it.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import threading
@@ -59,7 +60,9 @@ def reusable_empty(shape: tuple[int, ...], dtype: Any) -> ndarray:
         buffers = _kept.setdefault(key, [])
         _kept.move_to_end(key)
         for buffer in buffers:
-            if sys.getrefcount(buffer) == _UNREFERENCED:
+            # Writable too: the caller writes into it, and a user may have made an array
+            # they were handed read-only before letting it go.
+            if sys.getrefcount(buffer) == _UNREFERENCED and buffer.flags.writeable:
                 return buffer
         fresh = xp.empty(shape, dtype)
         if len(buffers) < _KEPT_PER_KEY:
@@ -95,10 +98,13 @@ def release_buffers() -> None:
 # ----- memory order ---------------------------------------------------------------------
 def memory_axes(x: ndarray) -> tuple[int, ...]:
     """The axes of ``x`` from the largest stride to the smallest: its layout in memory."""
-    return tuple(sorted(range(x.ndim), key=lambda axis: -x.strides[axis]))
+    strides = x.strides
+    return tuple(sorted(range(len(strides)), key=lambda axis: -strides[axis]))
 
 
+@functools.cache
 def inverse(axes: tuple[int, ...]) -> tuple[int, ...]:
     """The permutation undoing ``axes``: ``a.transpose(axes).transpose(inverse(axes))`` is
-    ``a`` (np.argsort's, without building an array for a few small ints)."""
+    ``a`` (np.argsort's, without building an array for a few small ints). Remembered: a
+    program meets a handful of layouts, and the window ops ask at every call."""
     return tuple(sorted(range(len(axes)), key=axes.__getitem__))

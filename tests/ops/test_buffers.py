@@ -126,3 +126,15 @@ def test_relu_in_a_training_loop_reuses_its_output_buffer_and_stays_exact(store)
         seen.append(address(y.data))
         del y
     assert seen[0] == seen[1] == seen[2]
+
+
+@pytest.mark.usefixtures("no_kept_buffers")
+def test_a_buffer_let_go_read_only_is_not_handed_out_again():
+    x = gk.Tensor(np.ones((64, 16, 8, 8), np.float32))
+    y = gk.F.relu(x)
+    y.data.setflags(write=False)
+    first = address(y.data)
+    del y
+    again = gk.F.relu(x)  # would fail writing into the read-only buffer
+    assert address(again.data) != first
+    np.testing.assert_array_equal(again.data, 1)
