@@ -1,9 +1,11 @@
 """Buffers kept across steps, and the memory order of arrays.
 
 A training step allocates the same large arrays at every step: im2col columns,
-convolution outputs, activations and their gradients. Fresh ones cost more than the work
-that fills them: the C allocator hands large freed blocks back to the system, and the
-next step faults every page of them in again, zeroed. So ops take them from
+convolution outputs, pooling results, activations. Fresh ones that live long cost more
+than the work that fills them: the C allocator hands large freed blocks back to the
+system, and the next step faults every page of them in again, zeroed. (Short-lived
+temporaries are better left to the allocator, whose free lists serve the next ones
+without faults: kept, they would only raise the peak.) So ops take them from
 ``reusable_empty`` (or ``kept_like``, which keeps an array's memory order), a cache
 keyed by shape and dtype. The graph governs their lifetime: a buffer is handed out again
 only once nothing refers to it any more (no Tensor, saved value, view or gradient), which
