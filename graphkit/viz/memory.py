@@ -18,6 +18,7 @@ import numpy as np
 from graphkit.graph import RELEASED, Op
 from graphkit.saved import Packed
 from graphkit.tensor import Tensor
+from graphkit.viz.walk import walk
 
 
 @dataclass
@@ -39,7 +40,7 @@ class SavedMemory:
 
 def saved_memory(output: Tensor) -> SavedMemory:
     """The bytes the graph behind ``output`` holds for backward, in total and per op."""
-    ops = _ops_in_run_order(output)
+    ops = walk([output]).ops
     counted: set[int] = set()
     sizes = {op: sum(_claim(a, counted) for a in _made(op)) for op in ops}
     for op in ops:  # inputs made by an op already released count for their consumer
@@ -47,27 +48,6 @@ def saved_memory(output: Tensor) -> SavedMemory:
     result = SavedMemory(per_op=[(op.name, sizes[op]) for op in ops])
     result.total = sum(sizes.values())
     return result
-
-
-def _ops_in_run_order(output: Tensor) -> list[Op]:
-    """The ops behind ``output``, each after the ops whose outputs it takes (iterative)."""
-    if output.grad_fn is None:
-        return []
-    order: list[Op] = []
-    seen = {output.grad_fn}
-    stack: list[tuple[Op, bool]] = [(output.grad_fn, False)]
-    while stack:
-        op, expanded = stack.pop()
-        if expanded:
-            order.append(op)
-            continue
-        stack.append((op, True))
-        for x in op.tensor_inputs():
-            producer = x.grad_fn
-            if producer is not None and producer not in seen:
-                seen.add(producer)
-                stack.append((producer, False))
-    return order
 
 
 def _kept(op: Op) -> bool:
