@@ -74,6 +74,20 @@ def reusable_empty(shape: tuple[int, ...], dtype: Any) -> ndarray:
         return fresh
 
 
+def empty_images(shape: tuple[int, ...], axes: tuple[int, ...], dtype: Any, fill: Any = None):
+    """An array of ``shape`` stored in memory in the order ``axes`` (the window ops' (B, C,
+    H, W) images, batch last or first), from ``reusable_empty``, filled with ``fill`` when
+    given.
+
+    In the usual order it is the allocated array itself, not a view of it: a gradient
+    that owns its memory reaches a leaf's ``.grad`` without a copy.
+    """
+    data = reusable_empty(tuple(shape[a] for a in axes), dtype)
+    if fill is not None:
+        data.fill(fill)
+    return data if tuple(axes) == tuple(range(len(axes))) else data.transpose(inverse(axes))
+
+
 def kept_like(x: Any) -> ndarray | None:
     """An elementwise op's ``out=`` for a result of x's shape and dtype, stored in memory
     in x's order: a buffer from ``reusable_empty`` when x is an ndarray large enough for
@@ -85,10 +99,7 @@ def kept_like(x: Any) -> ndarray | None:
     """
     if not isinstance(x, ndarray) or x.dtype.kind == "b" or x.nbytes < _REUSE_FROM_BYTES:
         return None
-    if x.flags.c_contiguous:
-        return reusable_empty(x.shape, x.dtype)
-    axes = memory_axes(x)
-    return reusable_empty(tuple(x.shape[a] for a in axes), x.dtype).transpose(inverse(axes))
+    return empty_images(x.shape, memory_axes(x), x.dtype)
 
 
 def release_buffers() -> None:

@@ -16,13 +16,12 @@ import numpy as np
 
 from graphkit.backend import ndarray, xp
 from graphkit.graph import Op
-from graphkit.ops.buffers import memory_axes
+from graphkit.ops.buffers import empty_images, memory_axes
 from graphkit.ops.windows import (
     Pair,
     add_at_offsets,
     check_pool_pad,
     cropped,
-    empty_images,
     offset_targets,
     offset_views,
     output_size,

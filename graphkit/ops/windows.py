@@ -33,7 +33,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from graphkit.backend import ndarray
-from graphkit.ops.buffers import inverse, memory_axes, reusable_empty
+from graphkit.ops.buffers import empty_images, memory_axes
 
 Pair = tuple[int, int]
 
@@ -117,18 +117,6 @@ def offset_slice(offset: Pair, stride: Pair, out_size: Pair) -> tuple[slice, ...
 
 
 # ----- memory layout --------------------------------------------------------------------
-def empty_images(shape: tuple[int, ...], axes: tuple[int, ...], dtype: Any, fill: Any = None):
-    """A (B, C, H, W) array of ``shape`` stored in memory in the order ``axes``.
-
-    In the usual order it is the allocated array itself, not a view of it: a gradient
-    that owns its memory reaches a leaf's ``.grad`` without a copy.
-    """
-    data = reusable_empty(tuple(shape[a] for a in axes), dtype)
-    if fill is not None:
-        data.fill(fill)
-    return data if tuple(axes) == tuple(range(len(axes))) else data.transpose(inverse(axes))
-
-
 def stored_as(x: ndarray, axes: tuple[int, ...]) -> ndarray:
     """x itself when it is stored in the memory order ``axes``, else a copy that is.
 

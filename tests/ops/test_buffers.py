@@ -1,7 +1,7 @@
 """The buffers kept across steps (graphkit.ops.buffers): handed out again only once
-nothing refers to them, kept by shape and dtype, a few per shape; ``empty_like`` keeps an
-array's memory order; and ReLU, which takes its output from the cache, returns what it
-returns without it."""
+nothing refers to them, kept by shape and dtype, a few per shape; ``empty_images`` and
+``kept_like`` store an array in the memory order asked; and ReLU, which takes its output
+from the cache, returns what it returns without it."""
 
 import numpy as np
 import pytest
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import graphkit as gk
 from graphkit.ops import buffers
-from graphkit.ops.buffers import kept_like, memory_axes, reusable_empty
+from graphkit.ops.buffers import empty_images, kept_like, memory_axes, reusable_empty
 
 KEPT = (64, 1024)  # 256 KiB of float32: large enough to keep
 
@@ -79,6 +79,14 @@ def test_the_cache_keeps_a_few_buffers_per_shape_and_drops_the_oldest_shapes():
     assert len(buffers._kept) == buffers._KEPT_KEYS
     assert (KEPT, np.dtype(np.float32)) not in buffers._kept
 
+
+@given(st.permutations(range(4)).map(tuple), st.sampled_from([None, 0.0, -np.inf]))
+def test_empty_images_are_stored_in_the_order_asked(axes, fill):
+    images = empty_images((2, 3, 4, 5), axes, np.float32, fill)
+    assert images.shape == (2, 3, 4, 5) and images.dtype == np.float32
+    assert memory_axes(images) == axes
+    if fill is not None:
+        assert (images == fill).all()
 
 
 @pytest.mark.usefixtures("no_kept_buffers")

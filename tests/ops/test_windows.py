@@ -18,7 +18,6 @@ from graphkit.ops.windows import (
     BATCH_LAST,
     add_at_offsets,
     check_pool_pad,
-    empty_images,
     kernel_offsets,
     offset_views,
     output_size,
@@ -150,15 +149,6 @@ def test_add_at_offsets_assigns_when_the_windows_tile_and_adds_otherwise_alike(k
 
 
 # ----- memory layout --------------------------------------------------------------------
-@given(orders, st.sampled_from([None, 0.0, -np.inf]))
-def test_empty_images_are_stored_in_the_order_asked(axes, fill):
-    images = empty_images((2, 3, 4, 5), axes, np.float32, fill)
-    assert images.shape == (2, 3, 4, 5) and images.dtype == np.float32
-    assert memory_axes(images) == axes
-    if fill is not None:
-        assert (images == fill).all()
-
-
 def test_padded_and_stored_as_copy_only_when_they_must():
     x = random_array((2, 3, 4, 5))
     assert padded(x, (0, 0), (0, 1, 2, 3)) is x
@@ -174,10 +164,11 @@ def test_padded_and_stored_as_copy_only_when_they_must():
 
 # ----- one set of helpers ---------------------------------------------------------------
 HELPERS = ["BATCH_LAST", "Pair", "add_at_offsets", "check_pool_pad", "cropped",
-           "empty_images", "kernel_offsets", "offset_slice", "offset_targets",
+           "kernel_offsets", "offset_slice", "offset_targets",
            "offset_views", "output_size", "padded", "pair", "stored_as",
            "tiles", "transposed_output_size", "windows"]
-BUFFER_HELPERS = ["kept_like", "inverse", "memory_axes", "release_buffers", "reusable_empty"]
+BUFFER_HELPERS = ["empty_images", "kept_like", "inverse", "memory_axes", "release_buffers",
+                  "reusable_empty"]
 
 
 @pytest.mark.parametrize("name", ["im2col", "conv", "pooling", "interpolate"])
