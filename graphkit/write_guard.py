@@ -68,7 +68,7 @@ class Lock:
         if not self.restore:
             return
         if self.base is None and self.views is None:
-            self.array.setflags(write=True)
+            self.array.setflags(True)  # write=True; positional, as keywords cost a parse
             return
         self.base = None  # a view can be writable only once the array it looks into is
         for view in (self.array, *(self.views or ())):
@@ -88,29 +88,22 @@ _new = object.__new__
 
 def lock_array(array: ndarray, saver: type[Op]) -> Lock:
     """The lock on ``array``: its live one, or a new one."""
-    ref = _locks.get(id(array))
-    lock = ref() if ref is not None else None
-    if lock is not None:
-        return lock
+    key = id(array)
+    ref = _locks.get(key)
+    if ref is not None:
+        lock = ref()
+        if lock is not None:
+            return lock
     lock = _new(Lock)
     lock.array = array
     lock.saver = saver
     lock.views = None
     base = array.base
-    lock.base = lock_array(base, saver) if isinstance(base, ndarray) else None
-    if array.flags.writeable:
-        lock.restore = True
-        array.setflags(write=False)
-    else:
-        lock.restore = False
-    lock.ref = _locks[id(array)] = weakref.ref(lock)
-    return lock
-
-
-def lock_leaf(leaf: Tensor, saver: type[Op]) -> Lock:
-    """Lock a leaf's array for an op that takes it (the tensor remembers the lock)."""
-    lock = lock_array(leaf._data, saver)
-    leaf._lock = lock.ref
+    lock.base = None if base is None or not isinstance(base, ndarray) else lock_array(base, saver)
+    lock.restore = restore = array.flags.writeable
+    if restore:
+        array.setflags(False)  # write=False
+    lock.ref = _locks[key] = weakref.ref(lock)
     return lock
 
 
@@ -135,7 +128,10 @@ def lock_inputs(inputs: tuple[Any, ...], saver: type[Op]) -> Any:
                 continue
         if isinstance(x, Tensor):
             ref = x._lock  # a leaf used again in the same graph: its lock is live already
-            lock = (ref is not None and ref()) or lock_leaf(x, saver)
+            lock = ref is not None and ref()
+            if not lock:
+                lock = lock_array(x._data, saver)
+                x._lock = lock.ref  # the tensor remembers its lock
         else:
             lock = lock_array(x, saver)
         if locks is None:
