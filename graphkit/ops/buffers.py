@@ -35,6 +35,9 @@ _KEPT_PER_KEY = 4
 _KEPT_KEYS = 32
 
 _kept: OrderedDict[tuple[Any, ...], list[ndarray]] = OrderedDict()
+#: framed_images' buffers, whose frames hold their fill: apart, so no other caller
+#: writes into a frame.
+_framed: OrderedDict[tuple[Any, ...], list[ndarray]] = OrderedDict()
 _kept_lock = threading.Lock()
 
 
@@ -57,7 +60,11 @@ def reusable_empty(shape: tuple[int, ...], dtype: Any) -> ndarray:
     dtype = np.dtype(dtype)
     if dtype.itemsize * math.prod(shape) < _REUSE_FROM_BYTES:
         return xp.empty(shape, dtype)
-    key = (tuple(shape), dtype)
+    return _kept_empty((tuple(shape), dtype))
+
+
+def _kept_empty(key: tuple[Any, ...]) -> ndarray:
+    """``reusable_empty`` of a large array: ``key`` is its (shape, dtype)."""
     with _kept_lock:  # two threads must never both find one buffer free
         buffers = _kept.setdefault(key, [])
         _kept.move_to_end(key)
@@ -66,7 +73,7 @@ def reusable_empty(shape: tuple[int, ...], dtype: Any) -> ndarray:
             # they were handed read-only before letting it go.
             if sys.getrefcount(buffer) == _UNREFERENCED and buffer.flags.writeable:
                 return buffer
-        fresh = xp.empty(shape, dtype)
+        fresh = xp.empty(*key)
         if len(buffers) < _KEPT_PER_KEY:
             buffers.append(fresh)
         while len(_kept) > _KEPT_KEYS:
@@ -82,10 +89,56 @@ def empty_images(shape: tuple[int, ...], axes: tuple[int, ...], dtype: Any, fill
     In the usual order it is the allocated array itself, not a view of it: a gradient
     that owns its memory reaches a leaf's ``.grad`` without a copy.
     """
-    data = reusable_empty(tuple(shape[a] for a in axes), dtype)
+    stored, dtype, kept, undo = _images_plan(tuple(shape), tuple(axes), dtype)
+    data = _kept_empty((stored, dtype)) if kept else xp.empty(stored, dtype)
     if fill is not None:
         data.fill(fill)
-    return data if tuple(axes) == tuple(range(len(axes))) else data.transpose(inverse(axes))
+    return data if undo is None else data.transpose(undo)
+
+
+@functools.lru_cache(maxsize=256)
+def _images_plan(
+    shape: tuple[int, ...], axes: tuple[int, ...], dtype: Any
+) -> tuple[tuple[int, ...], np.dtype, bool, tuple[int, ...] | None]:
+    """For ``empty_images``: the shape to allocate, the dtype, whether the array is large
+    enough to keep, and the transpose that gives it ``shape`` (None: none needed).
+    Remembered, as ``inverse``: a step asks for the same few arrays at every call."""
+    dtype = np.dtype(dtype)
+    stored = tuple(shape[a] for a in axes)
+    kept = dtype.itemsize * math.prod(shape) >= _REUSE_FROM_BYTES
+    return stored, dtype, kept, None if axes == tuple(range(len(axes))) else inverse(axes)
+
+
+def framed_images(
+    shape: tuple[int, ...], axes: tuple[int, ...], dtype: Any, pad: tuple[int, int], fill: float
+) -> ndarray:
+    """Padded (B, C, H, W) images of ``shape``, stored in the order ``axes``, whose frame of
+    ``pad`` rows and columns holds ``fill`` and whose interior is uninitialised: for
+    ``windows.padded``, which only ever writes the interior.
+
+    The frame is filled once, when the buffer is made, and the buffer is handed out again
+    only once nothing refers to it, whatever its size: filling a frame is four strided
+    passes, several times the interior's one copy. Nothing may write into the frame of
+    an array from here (the window ops only read padded inputs).
+    """
+    stored, dtype, _, undo = _images_plan(tuple(shape), tuple(axes), dtype)
+    key = (stored, dtype, undo, pad, float(fill))
+    with _kept_lock:
+        buffers = _framed.setdefault(key, [])
+        _framed.move_to_end(key)
+        for buffer in buffers:
+            if sys.getrefcount(buffer) == _UNREFERENCED:
+                return buffer if undo is None else buffer.transpose(undo)
+        fresh = xp.empty(stored, dtype)
+        images = fresh if undo is None else fresh.transpose(undo)
+        (ph, pw), (H, W) = pad, shape[2:]
+        images[:, :, :ph] = images[:, :, H - ph :] = fill
+        images[:, :, ph : H - ph, :pw] = images[:, :, ph : H - ph, W - pw :] = fill
+        if len(buffers) < _KEPT_PER_KEY:
+            buffers.append(fresh)
+        while len(_framed) > _KEPT_KEYS:
+            _framed.popitem(last=False)
+        return images
 
 
 def kept_like(x: Any) -> ndarray | None:
@@ -106,12 +159,19 @@ def release_buffers() -> None:
     """Drop every kept buffer (those still in use live on with their users)."""
     with _kept_lock:
         _kept.clear()
+        _framed.clear()
 
 
 # ----- memory order ---------------------------------------------------------------------
 def memory_axes(x: ndarray) -> tuple[int, ...]:
     """The axes of ``x`` from the largest stride to the smallest: its layout in memory."""
-    strides = x.strides
+    return _axes_by_stride(x.strides)
+
+
+@functools.lru_cache(maxsize=256)
+def _axes_by_stride(strides: tuple[int, ...]) -> tuple[int, ...]:
+    # Remembered per strides: a program meets a handful, and the window ops ask at every
+    # call.
     return tuple(sorted(range(len(strides)), key=lambda axis: -strides[axis]))
 
 

@@ -50,7 +50,9 @@ def im2col_array(x: ndarray, kernel: Pair, stride: Pair, pad: Pair, layout: str)
     source = padded(x, pad, _INPUT_AXES[layout])
     cells = windows(source, kernel, stride).transpose(_LAYOUT_AXES[layout])
     shape = _im2col_shape((*x.shape[:2], out_h, out_w, *kernel), layout)
-    if cells.flags.c_contiguous:  # the windows lie in order already (1x1 kernels)
+    # The windows lie in order already (1x1 kernels): x's own memory, never a padded
+    # copy's (its frame is kept for later calls, so it must not reach anyone who writes).
+    if source is x and cells.flags.c_contiguous:
         return cells.reshape(shape)
     cols = reusable_empty(shape, x.dtype)
     xp.copyto(cols.reshape(cells.shape), cells)

@@ -25,6 +25,7 @@ by shape and dtype that hands a buffer out again once the graph that used it is 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from itertools import product
 from typing import Any
@@ -33,7 +34,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from graphkit.backend import ndarray
-from graphkit.ops.buffers import empty_images, memory_axes
+from graphkit.ops.buffers import empty_images, framed_images, memory_axes
 
 Pair = tuple[int, int]
 
@@ -128,14 +129,17 @@ def stored_as(x: ndarray, axes: tuple[int, ...]) -> ndarray:
 
 def padded(x: ndarray, pad: Pair, axes: tuple[int, ...], fill: float = 0.0) -> ndarray:
     """x (B, C, H, W) with ``pad`` rows and columns of ``fill`` around each image, stored
-    in the memory order ``axes``; x itself when there is no padding and it already is."""
-    if pad == (0, 0) and memory_axes(x) == axes:
-        return x
+    in the memory order ``axes``; x itself when there is no padding and it already is.
+    Read-only in effect: a padded copy's frame is kept for later calls
+    (``buffers.framed_images``), so nothing may write into it."""
+    if pad == (0, 0):
+        if memory_axes(x) == axes:
+            return x
+        out = empty_images(x.shape, axes, x.dtype)
+        out[...] = x
+        return out
     (ph, pw), (B, C, H, W) = pad, x.shape
-    out = empty_images((B, C, H + 2 * ph, W + 2 * pw), axes, x.dtype)
-    # The frame alone is filled: x covers the rest.
-    out[:, :, :ph] = out[:, :, ph + H :] = fill
-    out[:, :, ph : ph + H, :pw] = out[:, :, ph : ph + H, pw + W :] = fill
+    out = framed_images((B, C, H + 2 * ph, W + 2 * pw), axes, x.dtype, pad, fill)
     out[:, :, ph : ph + H, pw : pw + W] = x
     return out
 
@@ -145,17 +149,33 @@ def windows(x: ndarray, kernel: Pair, stride: Pair) -> ndarray:
     """A read-only view (B, C, OH, OW, KH, KW) of every window of ``x``; no copy.
 
     Strided by hand, x's own strides with each window's start stepping by ``stride``:
-    sliding_window_view's argument checks take several times as long, on every call.
+    sliding_window_view's argument checks, and as_strided's detour through the array
+    interface, take several times as long, on every call.
     """
     (sh, sw), s = stride, x.strides
     shape = (*x.shape[:2], *output_size(x.shape, kernel, stride, (0, 0)), *kernel)
-    return as_strided(x, shape, (s[0], s[1], s[2] * sh, s[3] * sw, s[2], s[3]), writeable=False)
+    strides = (s[0], s[1], s[2] * sh, s[3] * sw, s[2], s[3])
+    owner = x if x.base is None else x.base
+    # Straight on the memory of the array x looks into, when x is all of it with its axes
+    # in another order (a padded copy, a batch-last output): then x starts where it does.
+    if (type(owner) is ndarray and owner.flags.c_contiguous and owner.dtype == x.dtype
+            and x.size and sorted(zip(s, x.shape)) == sorted(zip(owner.strides, owner.shape))):
+        view = ndarray(shape, x.dtype, owner, 0, strides)
+        view.setflags(False)  # write=False
+        return view
+    return as_strided(x, shape, strides, writeable=False)
 
 
 def offset_views(source: ndarray, kernel: Pair, stride: Pair, out_size: Pair) -> list[ndarray]:
     """For each kernel offset (row-major), the view (B, C, OH, OW) of the (padded)
     ``source`` holding that offset's pixel of every window; no copy."""
-    return [source[offset_slice(k, stride, out_size)] for k in kernel_offsets(kernel)]
+    return [source[index] for index in _offset_slices(kernel, stride, out_size)]
+
+
+@functools.lru_cache(maxsize=256)
+def _offset_slices(kernel: Pair, stride: Pair, out_size: Pair) -> tuple[tuple[slice, ...], ...]:
+    # Remembered per geometry: the same few at every step.
+    return tuple(offset_slice(k, stride, out_size) for k in kernel_offsets(kernel))
 
 
 def add_at_offsets(

@@ -8,12 +8,13 @@ from importlib import import_module
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from window_cases import LAYOUTS, random_array
 
 from graphkit.ops import buffers, windows
 from graphkit.ops.buffers import memory_axes
+from graphkit.ops.im2col import im2col_array
 from graphkit.ops.windows import (
     BATCH_LAST,
     add_at_offsets,
@@ -162,13 +163,63 @@ def test_padded_and_stored_as_copy_only_when_they_must():
     assert np.isneginf(framed[:, :, 0]).all() and np.isneginf(framed[:, :, :, -1]).all()
 
 
+@pytest.mark.parametrize("fill", [0.0, -np.inf])
+def test_a_padded_copy_comes_back_with_its_frame_and_a_new_interior(fill):
+    """The frame is filled once and kept: the second call, handed the same buffer, must
+    show the new x inside the old frame, never the first x."""
+    buffers.release_buffers()
+    first = padded(random_array((2, 3, 4, 5), 1), (1, 2), BATCH_LAST, fill)
+    where = first.__array_interface__["data"][0]
+    del first
+    x = random_array((2, 3, 4, 5), 2)
+    again = padded(x, (1, 2), BATCH_LAST, fill)
+    assert again.__array_interface__["data"][0] == where
+    np.testing.assert_array_equal(again[:, :, 1:-1, 2:-2], x)
+    frame = np.ones(again.shape, bool)
+    frame[:, :, 1:-1, 2:-2] = False
+    assert (again[frame] == fill).all()
+    held = padded(x, (1, 2), BATCH_LAST, fill)  # while `again` lives: another buffer
+    assert not np.shares_memory(held, again)
+
+
+def test_im2col_of_a_padded_input_never_hands_out_the_padded_copy():
+    """1x1 windows of an unpadded x are x's own memory, but a padded copy's are not to be
+    given away: whoever wrote into them would write into a kept frame."""
+    x = random_array((2, 3, 4, 5))
+    cols = im2col_array(x, (1, 1), (1, 1), (1, 1), "columns")
+    cols[...] = 7.0
+    again = padded(x, (1, 1), BATCH_LAST)
+    assert (again[:, :, 0] == 0).all() and (again[:, :, :, -1] == 0).all()
+
+
+@settings(max_examples=40)
+@given(gst.window_geometries(), st.integers(0, 2**16), layouts,
+       st.sampled_from(["whole", "offset view", "reversed", "read-only"]))
+def test_the_windows_view_is_the_windows_of_any_array(geometry, seed, layout, kind):
+    """Built straight on the memory x looks into when x is all of it in another order,
+    through as_strided otherwise: the same windows either way, and read-only."""
+    shape, kernel, _, _ = geometry
+    assume(kernel[0] <= shape[2] and kernel[1] <= shape[3])
+    x = LAYOUTS[layout](random_array(shape, seed))
+    if kind == "offset view":
+        x = np.pad(x, ((0, 0), (0, 0), (1, 0), (0, 1)))[:, :, 1:, :-1]
+    elif kind == "reversed":
+        x = x[:, :, ::-1, ::-1]
+    elif kind == "read-only":
+        x.setflags(write=False)
+    view = windows.windows(x, kernel, (1, 1))
+    expected = np.lib.stride_tricks.sliding_window_view(x, kernel, axis=(2, 3))
+    np.testing.assert_array_equal(view, expected)
+    assert not view.flags.writeable and np.shares_memory(view, x)
+
+
 # ----- one set of helpers ---------------------------------------------------------------
 HELPERS = ["BATCH_LAST", "Pair", "add_at_offsets", "check_pool_pad", "cropped",
            "kernel_offsets", "offset_slice", "offset_targets",
            "offset_views", "output_size", "padded", "pair", "stored_as",
            "tiles", "transposed_output_size", "windows"]
-BUFFER_HELPERS = ["empty_images", "kept_like", "inverse", "memory_axes", "release_buffers",
-                  "reusable_empty"]
+BUFFER_HELPERS = ["empty_images", "framed_images", "kept_like", "inverse", "memory_axes",
+                  "release_buffers", "reusable_empty"]
 
 
 @pytest.mark.parametrize("name", ["im2col", "conv", "pooling", "interpolate"])
