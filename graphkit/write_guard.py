@@ -68,7 +68,8 @@ class Lock:
         if not self.restore:
             return
         if self.base is None and self.views is None:
-            self.array.setflags(True)  # write=True; positional, as keywords cost a parse
+            # write=True, positional: a keyword costs a parse (NumPy's stubs say keyword-only)
+            self.array.setflags(True)  # type: ignore[call-arg]
             return
         self.base = None  # a view can be writable only once the array it looks into is
         for view in (self.array, *(self.views or ())):
@@ -102,7 +103,7 @@ def lock_array(array: ndarray, saver: type[Op]) -> Lock:
     lock.base = None if base is None or not isinstance(base, ndarray) else lock_array(base, saver)
     lock.restore = restore = array.flags.writeable
     if restore:
-        array.setflags(False)  # write=False
+        array.setflags(False)  # type: ignore[call-arg]  # write=False, as in __del__
     lock.ref = _locks[key] = weakref.ref(lock)
     return lock
 

@@ -161,7 +161,7 @@ def windows(x: ndarray, kernel: Pair, stride: Pair) -> ndarray:
     if (type(owner) is ndarray and owner.flags.c_contiguous and owner.dtype == x.dtype
             and x.size and sorted(zip(s, x.shape)) == sorted(zip(owner.strides, owner.shape))):
         view = ndarray(shape, x.dtype, owner, 0, strides)
-        view.setflags(False)  # write=False
+        view.setflags(False)  # type: ignore[call-arg]  # write=False, as write_guard does
         return view
     return as_strided(x, shape, strides, writeable=False)
 
