@@ -100,7 +100,7 @@ def lock_array(array: ndarray, saver: type[Op]) -> Lock:
     lock.saver = saver
     lock.views = None
     base = array.base
-    lock.base = None if base is None or not isinstance(base, ndarray) else lock_array(base, saver)
+    lock.base = lock_array(base, saver) if isinstance(base, ndarray) else None
     lock.restore = restore = array.flags.writeable
     if restore:
         array.setflags(False)  # type: ignore[call-arg]  # write=False, as in __del__

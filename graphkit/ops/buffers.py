@@ -60,25 +60,29 @@ def reusable_empty(shape: tuple[int, ...], dtype: Any) -> ndarray:
     dtype = np.dtype(dtype)
     if dtype.itemsize * math.prod(shape) < _REUSE_FROM_BYTES:
         return xp.empty(shape, dtype)
-    return _kept_empty((tuple(shape), dtype))
+    return _free_or_new(_kept, (tuple(shape), dtype))[0]
 
 
-def _kept_empty(key: tuple[Any, ...]) -> ndarray:
-    """``reusable_empty`` of a large array: ``key`` is its (shape, dtype)."""
+def _free_or_new(
+    cache: OrderedDict[tuple[Any, ...], list[ndarray]], key: tuple[Any, ...]
+) -> tuple[ndarray, bool]:
+    """A buffer of ``cache`` under ``key``, (shape, dtype, ...), that nothing refers to any
+    more, else a new one (kept for later calls while the cache has room); and whether it
+    is new."""
     with _kept_lock:  # two threads must never both find one buffer free
-        buffers = _kept.setdefault(key, [])
-        _kept.move_to_end(key)
+        buffers = cache.setdefault(key, [])
+        cache.move_to_end(key)
         for buffer in buffers:
             # Writable too: the caller writes into it, and a user may have made an array
             # they were handed read-only before letting it go.
             if sys.getrefcount(buffer) == _UNREFERENCED and buffer.flags.writeable:
-                return buffer
-        fresh = xp.empty(*key)
+                return buffer, False
+        fresh = xp.empty(key[0], key[1])
         if len(buffers) < _KEPT_PER_KEY:
             buffers.append(fresh)
-        while len(_kept) > _KEPT_KEYS:
-            _kept.popitem(last=False)
-        return fresh
+        while len(cache) > _KEPT_KEYS:
+            cache.popitem(last=False)
+        return fresh, True
 
 
 def empty_images(shape: tuple[int, ...], axes: tuple[int, ...], dtype: Any, fill: Any = None):
@@ -90,7 +94,7 @@ def empty_images(shape: tuple[int, ...], axes: tuple[int, ...], dtype: Any, fill
     that owns its memory reaches a leaf's ``.grad`` without a copy.
     """
     stored, dtype, kept, undo = _images_plan(tuple(shape), tuple(axes), dtype)
-    data = _kept_empty((stored, dtype)) if kept else xp.empty(stored, dtype)
+    data = _free_or_new(_kept, (stored, dtype))[0] if kept else xp.empty(stored, dtype)
     if fill is not None:
         data.fill(fill)
     return data if undo is None else data.transpose(undo)
@@ -122,23 +126,13 @@ def framed_images(
     an array from here (the window ops only read padded inputs).
     """
     stored, dtype, _, undo = _images_plan(tuple(shape), tuple(axes), dtype)
-    key = (stored, dtype, undo, pad, float(fill))
-    with _kept_lock:
-        buffers = _framed.setdefault(key, [])
-        _framed.move_to_end(key)
-        for buffer in buffers:
-            if sys.getrefcount(buffer) == _UNREFERENCED:
-                return buffer if undo is None else buffer.transpose(undo)
-        fresh = xp.empty(stored, dtype)
-        images = fresh if undo is None else fresh.transpose(undo)
+    buffer, new = _free_or_new(_framed, (stored, dtype, undo, pad, float(fill)))
+    images = buffer if undo is None else buffer.transpose(undo)
+    if new:
         (ph, pw), (H, W) = pad, shape[2:]
         images[:, :, :ph] = images[:, :, H - ph :] = fill
         images[:, :, ph : H - ph, :pw] = images[:, :, ph : H - ph, W - pw :] = fill
-        if len(buffers) < _KEPT_PER_KEY:
-            buffers.append(fresh)
-        while len(_framed) > _KEPT_KEYS:
-            _framed.popitem(last=False)
-        return images
+    return images
 
 
 def kept_like(x: Any) -> ndarray | None:
