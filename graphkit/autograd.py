@@ -89,7 +89,9 @@ def _root_gradient(output: Tensor, g: Any) -> Any:
                 f"backward() needs `grad` for a non-scalar output (shape {output.shape}): "
                 "pass a gradient of the output's shape, or reduce the output to a scalar"
             )
-        return xp.ones(output.shape, dtype=output.dtype)
+        ones = xp.empty(output.shape, dtype=output.dtype)
+        ones.fill(1)  # xp.ones is this, behind a Python wrapper, once per backward
+        return ones
     if isinstance(g, Tensor):
         g_array = g._data
     else:
@@ -229,7 +231,10 @@ def _propagate(
     """Run each ready op's backward, passing gradients on until every op has run."""
     uses, needed, wanted = plan.uses, plan.needed, leaves.wanted
     leaf_hooks = leaves.hooked
+    deliver = leaves.deliver if leaf_hooks or create_graph or wanted is not None \
+        else leaves.into_grad
     observers = _observers
+    packed = _saved.Packed
     while ready:
         op = ready.pop()
         inputs = op.inputs
@@ -256,7 +261,7 @@ def _propagate(
                     "=True) the first time if you need to backpropagate twice"
                 )
             arrays = op.arrays
-            if type(arrays) is _saved.Packed:
+            if type(arrays) is packed:
                 grads = _unpacked_backward(op, gy, y, create_graph)
             elif create_graph:
                 grads = op.backward(gy, y, *inputs)
@@ -285,7 +290,7 @@ def _propagate(
                 if gx.dtype != data.dtype:
                     gx = gx.astype(data.dtype)
                 if producer is None:
-                    leaves.deliver(x, gx)
+                    deliver(x, gx)
                 elif producer in pending:
                     pending[producer] = pending[producer] + gx
                 else:
@@ -311,6 +316,8 @@ class _Leaves:
     into ``found`` for the requested inputs only. A leaf with hooks waits until every use
     has sent its share (``waiting``), then goes through its hooks."""
 
+    __slots__ = ("create_graph", "found", "handed_out", "hooked", "sums", "waiting", "wanted")
+
     def __init__(
         self, create_graph: bool, targets: Sequence[Tensor] | None, hooked: bool
     ) -> None:
@@ -327,6 +334,7 @@ class _Leaves:
         self.handed_out: set[int] = set()
 
     def deliver(self, leaf: Tensor, g: Any) -> None:
+        """Hand ``leaf`` the gradient ``g`` that one of its uses sent (None: no gradient)."""
         if self.hooked and id(leaf) in self.waiting:
             key = id(leaf)
             if g is not None:
@@ -339,21 +347,33 @@ class _Leaves:
             if g is None or (self.wanted is not None and key not in self.wanted):
                 return  # grad() runs the hooks of the inputs it was asked for only
             g = _hooks.run(leaf, g, self.create_graph)
-        if self.create_graph:
-            if not isinstance(g, Tensor):
-                g = Tensor._from_op(g, None)
-        elif not g.flags.owndata or id(g) in self.handed_out:
-            g = g.copy()
+        if g is None:
+            return
+        if not self.create_graph:
+            if self.wanted is None:
+                self.into_grad(leaf, g)
+                return
+            g = self._owned(g)
+        elif not isinstance(g, Tensor):
+            g = Tensor._from_op(g, None)
         if self.wanted is not None:
             if id(leaf) in self.wanted:
                 key = id(leaf)
                 self.found[key] = self.found[key] + g if key in self.found else g
                 self.handed_out.add(id(self.found[key]))
             return
+        leaf.grad = g if leaf.grad is None else leaf.grad + g  # create_graph: a Tensor
+
+    def into_grad(self, leaf: Tensor, g: Any) -> None:
+        """Add the array ``g`` into ``leaf.grad``: the whole of ``deliver`` in the usual
+        backward() (first order, no hooks, into every leaf), which calls it directly."""
+        g = self._owned(g)
         if leaf.grad is None:
-            leaf.grad = g if isinstance(g, Tensor) else Tensor._from_op(g, None)
+            leaf.grad = Tensor._from_op(g, None)
             self.handed_out.add(id(g))
-        elif self.create_graph:
-            leaf.grad = leaf.grad + g
         else:
             leaf.grad.data = xp.asarray(leaf.grad._data + g)  # 0-d + 0-d is a NumPy scalar
+
+    def _owned(self, g: Any) -> Any:
+        """The array ``g``, or a copy where it is a view or was handed out already."""
+        return g.copy() if g.base is not None or id(g) in self.handed_out else g

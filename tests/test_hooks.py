@@ -33,6 +33,26 @@ def test_an_interior_hook_changes_what_flows_below_it():
     np.testing.assert_allclose(x.grad.data, [40.0, 80.0])
 
 
+class _FirstInputOnly(gk.graph.Op):
+    """a + b whose backward gives b no gradient, though b requires grad."""
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy, y, a, b):
+        return gy, None
+
+
+def test_a_leaf_without_hooks_that_gets_no_gradient_keeps_none_while_others_have_hooks():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    seen = []
+    a.register_hook(lambda g: seen.append(g) or g)
+    _FirstInputOnly.apply(a, b).sum().backward()
+    assert len(seen) == 1
+    np.testing.assert_allclose(a.grad.data, [1.0, 1.0])
+    assert b.grad is None
+
+
 def test_hooks_run_in_registration_order_each_seeing_the_previous_result():
     x = leaf([1.0])
     order = []
