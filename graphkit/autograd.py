@@ -231,8 +231,7 @@ def _propagate(
     """Run each ready op's backward, passing gradients on until every op has run."""
     uses, needed, wanted = plan.uses, plan.needed, leaves.wanted
     leaf_hooks = leaves.hooked
-    deliver = leaves.deliver if leaf_hooks or create_graph or wanted is not None \
-        else leaves.into_grad
+    deliver = leaves.delivery()
     observers = _observers
     packed = _saved.Packed
     while ready:
@@ -364,9 +363,16 @@ class _Leaves:
             return
         leaf.grad = g if leaf.grad is None else leaf.grad + g  # create_graph: a Tensor
 
+    def delivery(self) -> Callable[[Tensor, Any], None]:
+        """What the walk calls with each leaf's gradient: ``into_grad`` where ``deliver``
+        would only pass it on there (first order, no hooks, no targets), else ``deliver``."""
+        if self.hooked or self.create_graph or self.wanted is not None:
+            return self.deliver
+        return self.into_grad
+
     def into_grad(self, leaf: Tensor, g: Any) -> None:
         """Add the array ``g`` into ``leaf.grad``: the whole of ``deliver`` in the usual
-        backward() (first order, no hooks, into every leaf), which calls it directly."""
+        backward() (first order, no hooks, into every leaf)."""
         g = self._owned(g)
         if leaf.grad is None:
             leaf.grad = Tensor._from_op(g, None)

@@ -189,7 +189,7 @@ class Linear(Op):
             else:  # a batch of any rank: fold the leading axes into one
                 gW = x.reshape(-1, x.shape[-1]).T @ gy.reshape(-1, gy.shape[-1])
         if self.needs_grad(2):
-            gb = gy.sum(axis=0) if gy.ndim == 2 else gy.sum(axis=tuple(range(gy.ndim - 1)))
+            gb = gy.sum(axis=tuple(range(gy.ndim - 1)))
         return gx, gW, gb
 
     def jvp(self, dxs, y, x, W, b):
