@@ -31,6 +31,7 @@ from benchmarks import (
     conv_steps,
     debugging,
     drawing,
+    fixed_cost,
     forward_mode,
     graph_overhead,
     memory,
@@ -47,6 +48,7 @@ WORKLOADS = {
     "W2": mlp_steps.w2,
     "W3": conv_steps.w3,
     "W4": conv_steps.w4,
+    "FIXED": fixed_cost.fixed_cost,
     "W5": graph_overhead.w5,
     "W6": graph_overhead.w6,
     "W7": graph_overhead.w7,
@@ -63,8 +65,8 @@ WORKLOADS = {
     "MEM": memory.peak_memory,
     "VIZ": drawing.drawing,
 }
-# Workloads timed variant by variant; the others (W7, ANOMALY, CKPT, MEM, VIZ) run once, in
-# one process.
+# Workloads timed variant by variant; the others (FIXED, W7, ANOMALY, CKPT, MEM, VIZ) run
+# once, in one process.
 VARIANTS = {"W1", "W2", "W3", "W4", "W5", "W6", "W8", "W9", "LSE", "BN", "LN", "BNCNN",
             "AVGPOOL", "CONVT"}
 
