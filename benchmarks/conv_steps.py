@@ -15,6 +15,7 @@ from benchmarks.harness import Result, check_same_step, time_variants, torch_or_
 from benchmarks.tuned_numpy import TunedCNN
 
 LR = 0.01
+TINYNET_PADS = (1, 1)
 
 
 # ----- graphkit and torch ---------------------------------------------------------------
@@ -89,9 +90,13 @@ def lenet_setup(batch: int, dtype=np.float32):
     return cnn_setup(batch, (1, 28, 28), (16, 32), 5, (2, 2), 1568, dtype)
 
 
+def tinynet_setup(batch: int, dtype=np.float64):
+    return cnn_setup(batch, (3, 8, 8), (6, 12), 3, TINYNET_PADS, 48, dtype)
+
+
 def w3(repeats: int) -> Result:
-    setup = cnn_setup(64, (3, 8, 8), (6, 12), 3, (1, 1), 48, np.float64)
-    return run_cnn("W3", "TinyNet step, batch 64, float64", setup, (1, 1), repeats)
+    return run_cnn("W3", "TinyNet step, batch 64, float64", tinynet_setup(64), TINYNET_PADS,
+                   repeats)
 
 
 def w4(repeats: int) -> Result:

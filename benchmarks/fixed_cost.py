@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 import graphkit as gk
-from benchmarks.conv_steps import LR, cnn_setup, graphkit_cnn_step_fn
+from benchmarks.conv_steps import LR, TINYNET_PADS, graphkit_cnn_step_fn, tinynet_setup
 from benchmarks.harness import Result, check_same_step, time_variants
 from benchmarks.tuned_numpy import TunedCNN
 from graphkit.graph import Op
@@ -31,7 +31,6 @@ from graphkit.ops.loss import SoftmaxCrossEntropy
 from graphkit.ops.pooling import MaxPool2d
 
 BATCHES = (1, 8, 64)
-PADS = (1, 1)
 
 # What ``Op.needs_grad`` reads off an op's inputs: which of them want a gradient.
 _CONSTANT = gk.Tensor(0.0)
@@ -61,18 +60,19 @@ class ArrayOpsStep:
         """One SGD step; returns the loss before it."""
         x, t = self.x, self.t
         w1, b1, w2, b2, wf, bf = self.params
-        param, grad, const = _WANTS_GRAD, _WANTS_GRAD, _CONSTANT
-        conv = {"stride": (1, 1), "pad": (PADS[0], PADS[0])}
+        wants, const = _WANTS_GRAD, _CONSTANT
+        conv1_geometry, conv2_geometry = ({"stride": (1, 1), "pad": (pad, pad)}
+                                          for pad in TINYNET_PADS)
         pool = {"kernel_size": (2, 2), "stride": (2, 2), "pad": (0, 0)}
-        conv1, a1 = _run(Conv2d, (const, param, param), (x, w1, b1), **conv)
-        relu1, h1 = _run(Relu, (grad,), (a1,))
-        pool1, q1 = _run(MaxPool2d, (grad,), (h1,), **pool)
-        conv2, a2 = _run(Conv2d, (grad, param, param), (q1, w2, b2), **conv)
-        relu2, h2 = _run(Relu, (grad,), (a2,))
-        pool2, q2 = _run(MaxPool2d, (grad,), (h2,), **pool)
+        conv1, a1 = _run(Conv2d, (const, wants, wants), (x, w1, b1), **conv1_geometry)
+        relu1, h1 = _run(Relu, (wants,), (a1,))
+        pool1, q1 = _run(MaxPool2d, (wants,), (h1,), **pool)
+        conv2, a2 = _run(Conv2d, (wants, wants, wants), (q1, w2, b2), **conv2_geometry)
+        relu2, h2 = _run(Relu, (wants,), (a2,))
+        pool2, q2 = _run(MaxPool2d, (wants,), (h2,), **pool)
         flat = q2.reshape(len(q2), -1)
-        linear, z = _run(Linear, (grad, param, param), (flat, wf, bf))
-        loss_op, loss = _run(SoftmaxCrossEntropy, (grad, t), (z, t))
+        linear, z = _run(Linear, (wants, wants, wants), (flat, wf, bf))
+        loss_op, loss = _run(SoftmaxCrossEntropy, (wants, t), (z, t))
 
         g_z, _ = loss_op.backward(np.ones_like(loss), loss, z, t)
         g_flat, g_wf, g_bf = linear.backward(g_z, z, flat, wf, bf)
@@ -85,41 +85,36 @@ class ArrayOpsStep:
         return float(loss)
 
 
-def _setup(batch: int):
-    return cnn_setup(batch, (3, 8, 8), (6, 12), 3, PADS, 48, np.float64)
-
-
 def fixed_cost(repeats: int) -> Result:
+    times = {batch: time_variants(_variants(batch), 20 * repeats, scale=1e6)
+             for batch in BATCHES}
     extra = {}
-    for batch in BATCHES:
-        times = time_variants(_variants(batch), 20 * repeats, scale=1e6)
-        full, tuned = times["graphkit"], times["tuned"]
-        extra[f"graphkit step us @batch {batch}"] = full
-        extra[f"tuned step us @batch {batch}"] = tuned
-        extra[f"graphkit - tuned us @batch {batch}"] = full - tuned
-        if batch == 1:
-            on_arrays, fixed = times["ops on arrays"], {"graphkit": full, "numpy": tuned}
-            extra["graphkit's ops on arrays us @batch 1"] = on_arrays
-            extra["engine's share us @batch 1"] = full - on_arrays
-            extra["ops' share over tuned us @batch 1"] = on_arrays - tuned
+    for batch, at in times.items():
+        extra[f"graphkit step us @batch {batch}"] = at["graphkit"]
+        extra[f"tuned step us @batch {batch}"] = at["tuned"]
+        extra[f"graphkit - tuned us @batch {batch}"] = at["graphkit"] - at["tuned"]
+    at_1 = times[1]
+    extra["graphkit's ops on arrays us @batch 1"] = at_1["ops on arrays"]
+    extra["engine's share us @batch 1"] = at_1["graphkit"] - at_1["ops on arrays"]
+    extra["ops' share over tuned us @batch 1"] = at_1["ops on arrays"] - at_1["tuned"]
     return Result("FIXED", "W3's network at batch 1 (fixed cost per step), float64", "us/step",
-                  fixed, extra)
+                  {"graphkit": at_1["graphkit"], "numpy": at_1["tuned"]}, extra)
 
 
 def _variants(batch: int) -> dict[str, Callable[[], float]]:
     """The steps timed at ``batch``, each checked against the tuned step first. One batch
     size at a time: the buffer cache keeps a few dozen shapes, fewer than three batch
     sizes' steps use, and interleaving them would time fresh allocations."""
-    x, t, arrays = _setup(batch)
-    gk_step, gk_params = graphkit_cnn_step_fn(x, t, arrays, PADS)
+    x, t, arrays = tinynet_setup(batch)
+    gk_step, gk_params = graphkit_cnn_step_fn(x, t, arrays, TINYNET_PADS)
     tuned_params = [a.copy() for a in arrays]
-    tuned_step = TunedCNN(x, t, tuned_params, LR, PADS).step
+    tuned_step = TunedCNN(x, t, tuned_params, LR, TINYNET_PADS).step
     check_same_step(gk_step(), tuned_step(), gk_params, tuned_params, x.dtype)
     variants = {"graphkit": gk_step, "tuned": tuned_step}
     if batch == 1:
         array_params, reference = [a.copy() for a in arrays], [a.copy() for a in arrays]
         array_step = ArrayOpsStep(x, t, array_params).step
-        check_same_step(array_step(), TunedCNN(x, t, reference, LR, PADS).step(),
+        check_same_step(array_step(), TunedCNN(x, t, reference, LR, TINYNET_PADS).step(),
                         [gk.Tensor(a) for a in array_params], reference, x.dtype)
         variants["ops on arrays"] = array_step
     return variants

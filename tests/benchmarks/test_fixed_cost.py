@@ -4,13 +4,13 @@ reports the fixed cost at every batch size it times."""
 import numpy as np
 import pytest
 
-from benchmarks.conv_steps import graphkit_cnn_step_fn
-from benchmarks.fixed_cost import BATCHES, PADS, ArrayOpsStep, _setup, fixed_cost
+from benchmarks.conv_steps import TINYNET_PADS, graphkit_cnn_step_fn, tinynet_setup
+from benchmarks.fixed_cost import BATCHES, ArrayOpsStep, fixed_cost
 
 
 def test_the_ops_on_arrays_step_follows_graphkits_step_step_by_step():
-    x, t, arrays = _setup(4)
-    gk_step, gk_params = graphkit_cnn_step_fn(x, t, arrays, PADS)
+    x, t, arrays = tinynet_setup(4)
+    gk_step, gk_params = graphkit_cnn_step_fn(x, t, arrays, TINYNET_PADS)
     array_params = [a.copy() for a in arrays]
     array_step = ArrayOpsStep(x, t, array_params).step
     for _ in range(3):
